@@ -1,0 +1,81 @@
+# Carers' Assistant. The two commands a newcomer needs:
+#   make run    set everything up (first time), train if needed, start the assistant
+#   make test   set everything up (first time), train if needed, run every test
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+RASA   := $(VENV)/bin/rasa
+PYTEST := $(VENV)/bin/pytest
+RUFF   := $(VENV)/bin/ruff
+MODEL  := models/carers.tar.gz
+STAMP  := $(VENV)/.installed
+
+export PYTHONPATH := $(CURDIR)
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+export PYTHONHASHSEED := 0
+
+# Everything that changes what `rasa train` produces.
+TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
+                   $(wildcard bot/nlu/*.py)
+
+.PHONY: help install train run shell test lint validate telegram purge bench insights lock clean
+
+help:
+	@echo "make run       - install (first time), train if data changed, start the assistant"
+	@echo "make test      - install (first time), train if needed, run all tests"
+	@echo "make shell     - talk to the assistant in the terminal (staff testing)"
+	@echo "make telegram  - start the Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
+	@echo "make purge DAYS=N - delete conversations older than N days"
+	@echo "make bench     - run the benchmarks and update BENCHMARKS.md"
+
+install: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt scripts/find-python310
+	@PY310=$$(scripts/find-python310) && \
+	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PY310"; "$$PY310" -m venv $(VENV); fi
+	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	@if [ -f bot/web/package.json ] && [ ! -d bot/web/node_modules ]; then \
+	  (cd bot/web && npm ci --no-audit --no-fund --loglevel=error); fi
+	@touch $@
+
+train: $(MODEL)
+
+# Trains only when the data or config changed (make compares timestamps, and Rasa's own
+# fingerprint check skips work that is already cached in .rasa/cache).
+$(MODEL): $(STAMP) $(TRAINING_INPUTS)
+	$(RASA) train --fixed-model-name carers --out models --augmentation 0
+	@touch $@
+
+run: $(STAMP) $(MODEL)
+	$(PY) -m bot.launcher
+
+shell: $(STAMP) $(MODEL)
+	$(PY) -m bot.launcher --shell
+
+lint: $(STAMP)
+	$(RUFF) check .
+	$(RUFF) format --check .
+
+validate: $(STAMP)
+	$(RASA) data validate --fail-on-warnings
+
+test: $(STAMP) $(MODEL)
+	@bash scripts/install_test_tools.sh
+	$(MAKE) --no-print-directory lint validate
+	$(PYTEST) -q -ra
+
+telegram: $(STAMP)
+	$(PY) -m bot.telegram
+
+purge: $(STAMP)
+	@test -n "$(DAYS)" || (echo "usage: make purge DAYS=N" && exit 2)
+	$(PY) -m bot.purge --days $(DAYS)
+
+lock:
+	$(PY) -m pip freeze --exclude-editable > constraints.txt
+
+clean:
+	rm -rf models results .rasa .pytest_cache

@@ -1,0 +1,96 @@
+"""Reading and validating the YAML catalogues in ``content/``.
+
+Content is data: films, services, helplines, places, safety patterns, topic names and
+response sources live in ``content/*.yml`` (outside ``data/``, which Rasa reads as training
+data). This package is the only code that opens those files; actions, NLU components and
+channels all go through it, so a malformed file fails loudly in one place.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+class ContentError(ValueError):
+    """A catalogue in content/ is missing, malformed or breaks its schema."""
+
+
+def content_dir() -> Path:
+    """The folder holding the catalogues (``CARERS_CONTENT_DIR`` overrides it for tests)."""
+    return Path(os.environ.get("CARERS_CONTENT_DIR", REPO_ROOT / "content"))
+
+
+@lru_cache(maxsize=None)
+def _load_cached(path: str, mtime: float) -> Any:
+    with open(path, encoding="utf-8") as handle:
+        try:
+            return yaml.safe_load(handle)
+        except yaml.YAMLError as err:  # pragma: no cover - message passthrough
+            raise ContentError(f"{path}: not valid YAML: {err}") from err
+
+
+def load_yaml(name: str) -> Any:
+    """Parse ``content/<name>.yml``; cached until the file changes on disk."""
+    path = content_dir() / f"{name}.yml"
+    if not path.is_file():
+        raise ContentError(f"missing content file: {path}")
+    return _load_cached(str(path), path.stat().st_mtime)
+
+
+# --- small validators shared by the catalogue modules -------------------------------------
+
+URL_RE = re.compile(r"^https?://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(:\d+)?(/[^\s]*)?$")
+# UK numbers as written for people: 999, 111, 116 123, 0808 808 7777, 01777 247571 …
+UK_PHONE_RE = re.compile(r"^(999|111|116 ?\d{3}|0\d{2,4}( ?\d{2,4}){1,3})$")
+
+
+def require(entry: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """Return ``entry[key]``, raising ContentError if it is absent or of the wrong type."""
+    if key not in entry or entry[key] is None:
+        raise ContentError(f"{where}: missing '{key}'")
+    value = entry[key]
+    if not isinstance(value, kind):
+        raise ContentError(f"{where}: '{key}' should be {kind}, got {type(value).__name__}")
+    if isinstance(value, str) and not value.strip():
+        raise ContentError(f"{where}: '{key}' is empty")
+    return value
+
+
+def optional(entry: Mapping[str, Any], key: str, kind: type | tuple[type, ...], where: str) -> Any:
+    """Return ``entry.get(key)`` (None allowed), type-checked when present."""
+    value = entry.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise ContentError(f"{where}: '{key}' should be {kind}, got {type(value).__name__}")
+    return value
+
+
+def check_url(url: str, where: str) -> str:
+    """A well-formed absolute http(s) URL with no spaces."""
+    if not URL_RE.match(url):
+        raise ContentError(f"{where}: not a well-formed URL: {url!r}")
+    return url
+
+
+def check_phone(phone: str, where: str) -> str:
+    """A UK phone number as a person would dial it (digits and single spaces)."""
+    if not UK_PHONE_RE.match(phone.strip()):
+        raise ContentError(f"{where}: not a UK phone number: {phone!r}")
+    return phone.strip()
+
+
+def check_unique(names: Iterable[str], what: str) -> None:
+    """No two entries share a name (case-insensitive)."""
+    seen: set[str] = set()
+    for name in names:
+        key = name.casefold()
+        if key in seen:
+            raise ContentError(f"duplicate {what}: {name!r}")
+        seen.add(key)
