@@ -68,7 +68,7 @@ test: $(STAMP) $(MODEL)
 	$(PYTEST) -q -ra
 
 telegram: $(STAMP)
-	$(PY) -m bot.telegram
+	$(PY) -m bot.telegram $(ARGS)
 
 purge: $(STAMP)
 	@test -n "$(DAYS)" || (echo "usage: make purge DAYS=N" && exit 2)
