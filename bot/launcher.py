@@ -43,6 +43,10 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env.setdefault("RASA_TELEMETRY_ENABLED", "false")
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     env.setdefault("PYTHONUNBUFFERED", "1")
+    # The action server must keep idle connections open longer than Rasa's aiohttp client
+    # reuses them (15 s); with Sanic's default 5 s, busy turns lose custom actions with
+    # "Cannot write to closing transport".
+    env.setdefault("SANIC_KEEP_ALIVE_TIMEOUT", "75")
     if extra:
         env.update(extra)
     return env

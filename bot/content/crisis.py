@@ -40,3 +40,13 @@ def crisis_text() -> str:
             if isinstance(text, str) and text.strip():
                 return text.strip()
     raise ContentError(f"domain.yml: '{CRISIS_RESPONSE}' has no variant without a condition")
+
+
+def crisis_variant_texts() -> frozenset[str]:
+    """Every variant of ``utter_crisis`` (all nations), to recognise it in what Rasa sent."""
+    variants = _responses().get(CRISIS_RESPONSE) or []
+    return frozenset(
+        variant["text"].strip()
+        for variant in variants
+        if isinstance(variant, dict) and isinstance(variant.get("text"), str)
+    )
