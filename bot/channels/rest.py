@@ -12,6 +12,9 @@ JSON, which ``rasa shell`` uses). What differs from Rasa's ``RestInput``:
 * a message that is not text (a number, list, object or null) gets a kind reply, not a 500;
 * ``metadata`` is kept only when it is a small JSON object; ``input_channel`` only when it looks
   like a channel name;
+* a text with buttons is split into one message per paragraph (buttons on the last), as the
+  socketio channel already does and as texts without buttons already are, so no single message
+  runs past the ~120 words a phone screen shows;
 * nothing about a failed or timed-out turn is logged with the message text.
 """
 
@@ -37,6 +40,18 @@ logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 128
 _INPUT_CHANNEL_RE = re.compile(r"^[a-z][a-z0-9_]{0,31}$")
+
+
+class ParagraphCollectingOutputChannel(CollectingOutputChannel):
+    """Rasa's REST collector, but paragraphs of a text with buttons become separate messages."""
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: list[dict[str, Any]], **kwargs: Any
+    ) -> None:
+        *first, last = [part for part in text.strip().split("\n\n") if part.strip()] or [""]
+        for part in first:
+            await self.send_text_message(recipient_id, part)
+        await super().send_text_with_buttons(recipient_id, last, buttons, **kwargs)
 
 
 class SafeRestInput(RestInput):
@@ -94,7 +109,7 @@ class SafeRestInput(RestInput):
                     self.stream_response(guarded, text, sender_id, input_channel, metadata),
                     content_type="text/event-stream",
                 )
-            collector = CollectingOutputChannel()
+            collector = ParagraphCollectingOutputChannel()
             try:
                 await guarded(
                     UserMessage(

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import os
 import re
-from functools import lru_cache
+from collections.abc import Callable, Iterable, Mapping
+from functools import cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, TypeVar
 
 import yaml
 
@@ -28,7 +29,7 @@ def content_dir() -> Path:
     return Path(os.environ.get("CARERS_CONTENT_DIR", REPO_ROOT / "content"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_cached(path: str, mtime: float) -> Any:
     with open(path, encoding="utf-8") as handle:
         try:
@@ -43,6 +44,24 @@ def load_yaml(name: str) -> Any:
     if not path.is_file():
         raise ContentError(f"missing content file: {path}")
     return _load_cached(str(path), path.stat().st_mtime)
+
+
+T = TypeVar("T")
+_PARSED: dict[str, tuple[Any, Any]] = {}
+
+
+def load_parsed(name: str, parse: Callable[[Any], T]) -> T:
+    """``parse(load_yaml(name))``, computed once per version of the file on disk.
+
+    Catalogues are validated and turned into objects once, not on every message; editing the
+    file makes the next call re-read and re-validate it.
+    """
+    data = load_yaml(name)
+    cached = _PARSED.get(name)
+    if cached is None or cached[0] is not data:
+        cached = (data, parse(data))
+        _PARSED[name] = cached
+    return cached[1]
 
 
 # --- small validators shared by the catalogue modules -------------------------------------

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content import ContentError, check_unique, check_url, load_yaml, optional, require
+from bot.content import ContentError, check_unique, check_url, load_parsed, optional, require
 
 logger = logging.getLogger(__name__)
 
@@ -122,16 +122,9 @@ def _parse(data: Any) -> FilmCatalogue:
     return FilmCatalogue(films=films, texts={k: " ".join(str(v).split()) for k, v in texts.items()})
 
 
-_cache: tuple[Any, FilmCatalogue] | None = None
-
-
 def film_catalogue() -> FilmCatalogue:
     """All films and their wording, validated; re-read when films.yml changes on disk."""
-    global _cache
-    data = load_yaml("films")
-    if _cache is None or _cache[0] is not data:
-        _cache = (data, _parse(data))
-    return _cache[1]
+    return load_parsed("films", _parse)
 
 
 def films() -> tuple[Film, ...]:

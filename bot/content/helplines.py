@@ -16,7 +16,7 @@ from bot.content import (
     check_phone,
     check_unique,
     check_url,
-    load_yaml,
+    load_parsed,
     optional,
     require,
 )
@@ -127,16 +127,9 @@ def _parse(data: Any) -> tuple[Helpline, ...]:
     return lines
 
 
-_cache: tuple[Any, tuple[Helpline, ...]] | None = None
-
-
 def helplines() -> tuple[Helpline, ...]:
     """All helplines, validated, in file order."""
-    global _cache
-    data = load_yaml("helplines")
-    if _cache is None or _cache[0] is not data:
-        _cache = (data, _parse(data))
-    return _cache[1]
+    return load_parsed("helplines", _parse)
 
 
 def by_tag(tag: str, nation: str | None = None) -> tuple[Helpline, ...]:

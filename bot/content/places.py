@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content import ContentError, check_unique, check_url, load_yaml, optional, require
+from bot.content import ContentError, check_unique, check_url, load_parsed, optional, require
 from bot.content.services import NATIONS
 
 _AREA_CODE_RE = re.compile(r"^[A-Z]{1,2}$")
@@ -233,13 +233,6 @@ def _parse(data: Any) -> Places:
     return result
 
 
-_cache: tuple[Any, Places] | None = None
-
-
 def places() -> Places:
     """The validated place catalogue; re-read when places.yml changes on disk."""
-    global _cache
-    data = load_yaml("places")
-    if _cache is None or _cache[0] is not data:
-        _cache = (data, _parse(data))
-    return _cache[1]
+    return load_parsed("places", _parse)

@@ -16,7 +16,7 @@ from bot.content import (
     check_phone,
     check_unique,
     check_url,
-    load_yaml,
+    load_parsed,
     optional,
     require,
 )
@@ -233,16 +233,9 @@ def _parse(data: Any) -> ServiceCatalogue:
     )
 
 
-_cache: tuple[Any, ServiceCatalogue] | None = None
-
-
 def service_catalogue() -> ServiceCatalogue:
     """All services and the contacts wording, validated; re-read when the file changes."""
-    global _cache
-    data = load_yaml("services")
-    if _cache is None or _cache[0] is not data:
-        _cache = (data, _parse(data))
-    return _cache[1]
+    return load_parsed("services", _parse)
 
 
 def services() -> tuple[Service, ...]:
