@@ -1,0 +1,1 @@
+"""Custom Rasa NLU graph components (referenced from config.yml as ``bot.nlu.<module>.<Class>``)."""
