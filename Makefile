@@ -29,7 +29,8 @@ help:
 	@echo "make shell     - talk to the assistant in the terminal (staff testing)"
 	@echo "make telegram  - start the Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
 	@echo "make purge DAYS=N - delete conversations older than N days"
-	@echo "make bench     - run the benchmarks and update BENCHMARKS.md"
+	@echo "make insights  - write the insight report into reports/ (SINCE=12w to change the period)"
+	@echo "make bench     - run the benchmarks and update BENCHMARKS.md (ARGS=--quick for a smoke run)"
 
 install: $(STAMP)
 
@@ -58,6 +59,7 @@ shell: $(STAMP) $(MODEL)
 lint: $(STAMP)
 	$(RUFF) check .
 	$(RUFF) format --check .
+	$(PY) scripts/build_lookups.py --check
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings
@@ -73,6 +75,12 @@ telegram: $(STAMP)
 purge: $(STAMP)
 	@test -n "$(DAYS)" || (echo "usage: make purge DAYS=N" && exit 2)
 	$(PY) -m bot.purge --days $(DAYS)
+
+insights: $(STAMP)
+	$(PY) -m bot.insights --since $(or $(SINCE),90d) --out reports/
+
+bench: $(STAMP) $(MODEL)
+	$(PY) -m bench $(ARGS)
 
 lock:
 	$(PY) -m pip freeze --exclude-editable > constraints.txt

@@ -20,6 +20,7 @@ from actions import url_button
 from bot.content.helplines import Helpline, contacts_helplines
 from bot.content.messages import message
 from bot.content.services import Service, service_catalogue
+from bot.insights.schema import CONTACTS_NOT_RECOGNISED, REGION_SLOT
 from bot.locate import (
     Resolution,
     informative_words,
@@ -374,12 +375,14 @@ class ActionFindLocalContacts(Action):
             dispatcher.utter_message(**_helplines_message(None))
             dispatcher.utter_message(**_local_carers_message(resolution))
             dispatcher.utter_message(text=_texts()["ask_again"])
-            return reset
+            # For the insight report: the region looked in, never the place (bot/insights).
+            return [*reset, SlotSet(REGION_SLOT, CONTACTS_NOT_RECOGNISED)]
         chosen = nearby_services(resolution, limit=MAX_SERVICES)
         dispatcher.utter_message(**_services_message(resolution, chosen))
         dispatcher.utter_message(**_helplines_message(resolution.nation))
         dispatcher.utter_message(**_local_carers_message(resolution))
-        events: list[EventType] = list(reset)
+        region = resolution.region or resolution.nation or CONTACTS_NOT_RECOGNISED
+        events: list[EventType] = [*reset, SlotSet(REGION_SLOT, region)]
         if resolution.nation:
             events.append(SlotSet("nation", resolution.nation))
         return events

@@ -1,8 +1,15 @@
 """``action_follow_up``: runs after every topic answer.
 
-For now it does one thing: if a film speaks to the topic just answered and has not been shown
-or offered in this conversation, it offers that film once. Otherwise it says nothing, so a
-follow-up never adds noise. (A "did that help?" question can be added here later.)
+It does at most one thing, so a follow-up never adds noise:
+
+* if a film speaks to the topic just answered and has not been shown or offered in this
+  conversation, it offers that film (once per conversation);
+* otherwise, now and then, it asks "Was this helpful?" with 👍 / 👎 buttons (when and how often:
+  ``actions.feedback.should_ask``) and sets ``feedback_topic`` so that the carer's answer is
+  recorded by ``action_record_feedback`` (data/rules/feedback.yml).
+
+``feedback_topic`` is cleared on every other run, so a "yes" or "no" that does not answer the
+question keeps its usual meaning.
 """
 
 from __future__ import annotations
@@ -13,12 +20,16 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.feedback import FEEDBACK_TOPIC_SLOT, ask_helpful, should_ask
 from actions.films import FILMS_SLOT, offer_film, offered_films
 from bot.content.films import film_catalogue
 
+# Only topic answers (ask_* intents) are asked about.
+TOPIC_PREFIX = "ask_"
+
 
 class ActionFollowUp(Action):
-    """Offers the film on the topic just answered, once per conversation."""
+    """Offers the film on the topic just answered once, or sometimes asks if it helped."""
 
     def name(self) -> str:
         return "action_follow_up"
@@ -29,9 +40,14 @@ class ActionFollowUp(Action):
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         if not isinstance(intent, str):
             return []
+        events: list[EventType] = []
+        if tracker.get_slot(FEEDBACK_TOPIC_SLOT):
+            events.append(SlotSet(FEEDBACK_TOPIC_SLOT, None))  # an earlier question was ignored
         offered = offered_films(tracker)
         film = next((f for f in film_catalogue().for_topic(intent) if f.id not in offered), None)
-        if film is None:
-            return []
-        offer_film(dispatcher, film)
-        return [SlotSet(FILMS_SLOT, [*offered, film.id])]
+        if film is not None:
+            offer_film(dispatcher, film)
+            return [*events, SlotSet(FILMS_SLOT, [*offered, film.id])]
+        if intent.startswith(TOPIC_PREFIX) and should_ask(tracker.events, film_offered=False):
+            return ask_helpful(dispatcher, intent)
+        return events

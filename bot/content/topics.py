@@ -82,8 +82,11 @@ def sources() -> dict[str, list[str]]:
     result: dict[str, list[str]] = {}
     for response, urls in data["sources"].items():
         where = f"sources.yml: {response}"
-        if not isinstance(response, str) or not response.startswith("utter_"):
-            raise ContentError(f"{where}: keys must be response names (utter_*)")
+        if not isinstance(response, str) or not response.startswith(("utter_", "message:")):
+            raise ContentError(
+                f"{where}: keys must be response names (utter_*) or message:<key> for "
+                "content/messages.yml"
+            )
         if not isinstance(urls, list) or not urls:
             raise ContentError(f"{where}: expected a non-empty list of URLs")
         for url in urls:
