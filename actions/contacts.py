@@ -17,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import url_button
+from bot.content.domain import domain_intents
 from bot.content.helplines import Helpline, contacts_helplines
 from bot.content.messages import message
 from bot.content.services import Service, service_catalogue
@@ -34,25 +35,8 @@ MAX_ATTEMPTS = 2
 MAX_SERVICES = 5
 LOCATION_ENTITIES = ("hospital", "location")
 
-TOPIC_INTENTS = frozenset(
-    {
-        "ask_secure_services",
-        "ask_visiting",
-        "ask_visiting_children",
-        "ask_travel_support",
-        "ask_confidentiality",
-        "ask_involvement",
-        "ask_designated_worker",
-        "ask_information_pack",
-        "ask_transitions",
-        "ask_rights",
-        "ask_carer_wellbeing",
-        "ask_carer_support",
-        "ask_stigma",
-        "ask_good_practice",
-        "ask_about_toolkit",
-    }
-)
+# Every topic question in the domain (ask_*): the intent list is a contract kept in domain.yml.
+TOPIC_INTENTS = frozenset(name for name in domain_intents() if name.startswith("ask_"))
 # Mid-form messages that always leave the form (rules in data/rules/contacts.yml answer them).
 LEAVING_INTENTS = frozenset(
     {"express_crisis", "express_distress", "deny", "goodbye", "request_human"}

@@ -9,20 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.content import ContentError, _load_cached
-from bot.content.domain import domain_path
+from bot.content import ContentError
+from bot.content.domain import domain_path, load_domain
 
 CRISIS_RESPONSE = "utter_crisis"
 
 
 def _responses() -> dict[str, Any]:
-    path = domain_path()
-    if not path.is_file():
-        raise ContentError(f"missing domain file: {path}")
-    domain = _load_cached(str(path), path.stat().st_mtime) or {}
-    responses = domain.get("responses") if isinstance(domain, dict) else None
+    responses = load_domain().get("responses")
     if not isinstance(responses, dict):
-        raise ContentError(f"{path}: no 'responses' section")
+        raise ContentError(f"{domain_path()}: no 'responses' section")
     return responses
 
 

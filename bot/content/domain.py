@@ -18,15 +18,22 @@ def domain_path() -> Path:
     return Path(os.environ.get("CARERS_DOMAIN_FILE", REPO_ROOT / "domain.yml"))
 
 
-def domain_intents() -> frozenset[str]:
-    """The intents declared in the domain (Rasa's built-in ones, such as restart, excluded)."""
+def load_domain() -> dict:
+    """``domain.yml`` parsed (cached until the file changes)."""
     path = domain_path()
     if not path.is_file():
         raise ContentError(f"missing domain file: {path}")
     domain = _load_cached(str(path), path.stat().st_mtime)
-    intents = domain.get("intents") if isinstance(domain, dict) else None
+    if not isinstance(domain, dict):
+        raise ContentError(f"{path}: expected a mapping")
+    return domain
+
+
+def domain_intents() -> frozenset[str]:
+    """The intents declared in the domain (Rasa's built-in ones, such as restart, excluded)."""
+    intents = load_domain().get("intents")
     if not isinstance(intents, list):
-        raise ContentError(f"{path}: no 'intents' list")
+        raise ContentError(f"{domain_path()}: no 'intents' list")
     names: set[str] = set()
     for entry in intents:
         # An intent is either a plain name or a one-key mapping holding its options.
@@ -35,5 +42,5 @@ def domain_intents() -> frozenset[str]:
         elif isinstance(entry, dict) and len(entry) == 1:
             names.add(str(next(iter(entry))))
         else:
-            raise ContentError(f"{path}: unexpected intent entry {entry!r}")
+            raise ContentError(f"{domain_path()}: unexpected intent entry {entry!r}")
     return frozenset(names)
