@@ -1,0 +1,281 @@
+"""Understanding: 5-fold cross-validation of the REAL NLU pipeline, next to the baseline.
+
+For every fold the pipeline in config.yml (or a variant, for experiments) is trained on the
+fold's training part with ``rasa.model_training.train_nlu``, loaded with ``Agent.load`` exactly
+as the server loads a model, and every held-out message is parsed. Two predictions are kept:
+
+* ``final``: the intent the server acts on (after FallbackClassifier and SafetyNet), where
+  ``nlu_fallback`` counts as wrong; crisis recall is computed from it;
+* ``classifier``: DIET's own top intent (``bench.metrics.classifier_intent``), comparable to the
+  baseline, which has no fallback.
+
+``rasa test nlu`` cannot give the first: its report undoes fallback predictions.
+The held-out crisis set (tests/data/crisis_eval.yml) is scored with the full trained model.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import gc
+import logging
+import os
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench import CRISIS_INTENT, FALLBACK_INTENT, REPO_ROOT, SEED
+from bench.baseline import baseline_predict
+from bench.metrics import classification_scores, classifier_intent, crisis_scores, mean
+from bench.metrics import stratified_folds as make_folds
+
+LOGGER = logging.getLogger("bench.nlu")
+CONFIG = REPO_ROOT / "config.yml"
+DOMAIN = REPO_ROOT / "domain.yml"
+NLU_DATA = REPO_ROOT / "data" / "nlu"
+CRISIS_EVAL = REPO_ROOT / "tests" / "data" / "crisis_eval.yml"
+
+ConfigChange = Callable[[dict[str, Any]], None]
+
+
+def quiet_rasa() -> None:
+    """Rasa logs every parse (structlog, DEBUG) unless told; the benchmark needs warnings."""
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    for name in ("rasa", "rasa_sdk", "tensorflow", "absl", "apscheduler", "sanic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def load_examples() -> Any:
+    """All NLU examples from data/nlu, read by Rasa's own reader (lookups, synonyms kept)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    return load_data(str(NLU_DATA))
+
+
+def write_config(path: Path, change: ConfigChange | None = None) -> Path:
+    """config.yml, optionally changed in memory (experiments), written to ``path``."""
+    config = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    if change is not None:
+        config = copy.deepcopy(config)
+        change(config)
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def component(config: dict[str, Any], name: str) -> dict[str, Any]:
+    """The (first) pipeline or policy entry called ``name``; KeyError if there is none."""
+    for entry in [*config.get("pipeline", []), *config.get("policies", [])]:
+        if entry.get("name") == name:
+            return entry
+    raise KeyError(name)
+
+
+def quick_change(config: dict[str, Any]) -> None:
+    """Smoke-run settings: a couple of epochs, so every code path runs in seconds."""
+    for name in ("DIETClassifier", "TEDPolicy"):
+        try:
+            component(config, name)["epochs"] = 2
+        except KeyError:
+            continue
+
+
+def _write_fold_data(data: Any, messages: list[Any], path: Path) -> None:
+    from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    subset = TrainingData(
+        training_examples=messages,
+        entity_synonyms=data.entity_synonyms,
+        regex_features=data.regex_features,
+        lookup_tables=data.lookup_tables,
+    )
+    RasaYAMLWriter().dump(str(path), subset)
+
+
+async def _parse_all(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
+    results = []
+    for text in texts:
+        parsed = await agent.parse_message(text)
+        net = parsed.get("safety_net") or {}
+        results.append(
+            {
+                "final": (parsed.get("intent") or {}).get("name"),
+                "classifier": classifier_intent(parsed),
+                "safety_net": net.get("source") if net.get("overridden") else None,
+            }
+        )
+    return results
+
+
+def _train_and_parse(
+    config: Path, data_file: Path, out_dir: Path, texts: list[str]
+) -> tuple[list[dict[str, Any]], float]:
+    """Train one NLU model, load it like the server does, parse ``texts``."""
+    from rasa.core.agent import Agent
+    from rasa.model_training import train_nlu
+
+    started = time.perf_counter()
+    model = train_nlu(
+        str(config), str(data_file), str(out_dir), fixed_model_name="fold", domain=str(DOMAIN)
+    )
+    train_seconds = time.perf_counter() - started
+    if model is None:
+        raise RuntimeError("rasa did not produce an NLU model")
+    agent = Agent.load(model)
+    parsed = asyncio.run(_parse_all(agent, texts))
+    del agent
+    gc.collect()
+    return parsed, train_seconds
+
+
+def cross_validate(
+    change: ConfigChange | None = None,
+    folds: int = 5,
+    seed: int = SEED,
+    max_folds: int | None = None,
+    with_baseline: bool = True,
+) -> dict[str, Any]:
+    """Cross-validate the pipeline (config.yml with ``change`` applied) and the baseline.
+
+    ``max_folds`` runs only the first few folds (the smoke run); the folds themselves are the
+    same as in a full run.
+    """
+    quiet_rasa()
+    data = load_examples()
+    messages = list(data.intent_examples)
+    texts = [str(m.get("text")) for m in messages]
+    gold = [str(m.get("intent")) for m in messages]
+    test_folds = make_folds(gold, folds, seed)
+    records: list[dict[str, Any]] = [{} for _ in messages]
+    fold_stats: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="carers-bench-cv-") as tmp:
+        work = Path(tmp)
+        previous_cache = os.environ.get("RASA_CACHE_DIRECTORY")
+        # A private cache: nothing from the project's .rasa/cache, nothing left behind.
+        os.environ["RASA_CACHE_DIRECTORY"] = str(work / "cache")
+        try:
+            config = write_config(work / "config.yml", change)
+            for number, test_idx in enumerate(test_folds[:max_folds]):
+                test_set = set(test_idx)
+                train_idx = [i for i in range(len(messages)) if i not in test_set]
+                data_file = work / f"fold{number}.yml"
+                _write_fold_data(data, [messages[i] for i in train_idx], data_file)
+                LOGGER.info(
+                    "fold %d/%d: training on %d examples", number + 1, folds, len(train_idx)
+                )
+                parsed, seconds = _train_and_parse(
+                    config, data_file, work / f"out{number}", [texts[i] for i in test_idx]
+                )
+                fold_records = []
+                for index, result in zip(test_idx, parsed, strict=True):
+                    records[index] = {
+                        "text": texts[index],
+                        "gold": gold[index],
+                        "fold": number,
+                        **result,
+                    }
+                    fold_records.append(records[index])
+                if with_baseline:
+                    predicted = baseline_predict(
+                        [texts[i] for i in train_idx],
+                        [gold[i] for i in train_idx],
+                        [texts[i] for i in test_idx],
+                    )
+                    for index, label in zip(test_idx, predicted, strict=True):
+                        records[index]["baseline"] = label
+                fold_stats.append(
+                    {
+                        "fold": number,
+                        "train_examples": len(train_idx),
+                        "test_examples": len(test_idx),
+                        "train_seconds": round(seconds, 1),
+                        "final_accuracy": classification_scores(
+                            [r["gold"] for r in fold_records], [r["final"] for r in fold_records]
+                        )["accuracy"],
+                    }
+                )
+        finally:
+            if previous_cache is None:
+                os.environ.pop("RASA_CACHE_DIRECTORY", None)
+            else:
+                os.environ["RASA_CACHE_DIRECTORY"] = previous_cache
+    done = [r for r in records if r]
+    return summarise(done, fold_stats, folds, seed)
+
+
+def summarise(
+    records: list[dict[str, Any]], fold_stats: list[dict[str, Any]], folds: int, seed: int
+) -> dict[str, Any]:
+    """Scores from per-message records (pooled over the folds that ran)."""
+    gold = [r["gold"] for r in records]
+    final = [r["final"] for r in records]
+    result: dict[str, Any] = {
+        "folds": folds,
+        "folds_run": len(fold_stats),
+        "seed": seed,
+        "examples": len(records),
+        "intents": len(set(gold)),
+        "classifier": classification_scores(gold, [r["classifier"] for r in records]),
+        "final": classification_scores(gold, final),
+        "fallback_rate": round(sum(p == FALLBACK_INTENT for p in final) / len(final), 4)
+        if final
+        else 0.0,
+        # answered with the wrong intent (neither right nor "did you mean…?")
+        "wrong_rate": round(
+            sum(p not in (g, FALLBACK_INTENT) for g, p in zip(gold, final, strict=True))
+            / len(final),
+            4,
+        )
+        if final
+        else 0.0,
+        "safety_net_overrides": sum(1 for r in records if r.get("safety_net")),
+        "crisis": crisis_scores(gold, final),
+        "fold_stats": fold_stats,
+        "mean_fold_train_seconds": round(mean([f["train_seconds"] for f in fold_stats]), 1),
+        "confusions": top_confusions(gold, final),
+        "records": records,
+    }
+    if records and all("baseline" in r for r in records):
+        baseline = [r["baseline"] for r in records]
+        result["baseline"] = classification_scores(gold, baseline)
+        result["baseline_crisis"] = crisis_scores(gold, baseline)
+    return result
+
+
+def top_confusions(gold: list[str], predicted: list[str], limit: int = 10) -> list[list[Any]]:
+    """The most frequent (gold, predicted, count) mistakes."""
+    pairs = Counter((g, p) for g, p in zip(gold, predicted, strict=True) if g != p)
+    return [[g, p, n] for (g, p), n in pairs.most_common(limit)]
+
+
+def score_crisis_eval(model: Path) -> dict[str, Any]:
+    """Held-out crisis set through the full trained model: recall and false alarms."""
+    from rasa.core.agent import Agent
+
+    quiet_rasa()
+    sets = yaml.safe_load(CRISIS_EVAL.read_text(encoding="utf-8"))
+    crisis, calm = list(sets["crisis"]), list(sets["not_crisis"])
+    agent = Agent.load(str(model))
+    parsed = asyncio.run(_parse_all(agent, crisis + calm))
+    gold = [CRISIS_INTENT] * len(crisis) + ["not_crisis"] * len(calm)
+    final = [p["final"] for p in parsed]
+    scores = crisis_scores(gold, final)
+    scores["classifier_recall"] = round(
+        sum(p["classifier"] == CRISIS_INTENT for p in parsed[: len(crisis)]) / len(crisis), 4
+    )
+    scores["missed"] = [
+        t for t, p in zip(crisis, final[: len(crisis)], strict=True) if p != CRISIS_INTENT
+    ]
+    scores["false_alarm_texts"] = [
+        t for t, p in zip(calm, final[len(crisis) :], strict=True) if p == CRISIS_INTENT
+    ]
+    del agent
+    gc.collect()
+    return scores
