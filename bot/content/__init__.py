@@ -105,6 +105,24 @@ def check_phone(phone: str, where: str) -> str:
     return phone.strip()
 
 
+ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def entry_id(entry: Any, catalogue: str, noun: str, index: int) -> tuple[str, str]:
+    """Check one catalogue entry is a mapping with a lower_snake_case ``id``.
+
+    Returns ``(id, where)``, where ``where`` names the entry in later error messages.
+    """
+    where = f"{catalogue}: {noun} {index + 1}"
+    if not isinstance(entry, dict):
+        raise ContentError(f"{where}: expected a mapping")
+    found = require(entry, "id", str, where)
+    where = f"{catalogue}: {found}"
+    if not ID_RE.match(found):
+        raise ContentError(f"{where}: id must be lower_snake_case")
+    return found, where
+
+
 def check_unique(names: Iterable[str], what: str) -> None:
     """No two entries share a name (case-insensitive)."""
     seen: set[str] = set()

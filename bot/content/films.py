@@ -15,11 +15,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content import ContentError, check_unique, check_url, load_parsed, optional, require
+from bot.content import (
+    ContentError,
+    check_unique,
+    check_url,
+    entry_id,
+    load_parsed,
+    optional,
+    require,
+)
 
 logger = logging.getLogger(__name__)
 
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _INTENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _ENV_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Wording the film actions use; kept in films.yml so staff can edit it with the films.
@@ -72,13 +79,7 @@ class FilmCatalogue:
 
 
 def _parse_film(entry: Any, index: int) -> Film:
-    where = f"films.yml: film {index + 1}"
-    if not isinstance(entry, dict):
-        raise ContentError(f"{where}: expected a mapping")
-    film_id = require(entry, "id", str, where)
-    where = f"films.yml: {film_id}"
-    if not _ID_RE.match(film_id):
-        raise ContentError(f"{where}: id must be lower_snake_case")
+    film_id, where = entry_id(entry, "films.yml", "film", index)
     topics = require(entry, "topics", list, where)
     if not topics or not all(isinstance(t, str) and _INTENT_RE.match(t) for t in topics):
         raise ContentError(f"{where}: 'topics' must be a non-empty list of intent names")

@@ -16,13 +16,13 @@ from bot.content import (
     check_phone,
     check_unique,
     check_url,
+    entry_id,
     load_parsed,
     optional,
     require,
 )
 from bot.content.services import NATIONS
 
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _TAG_RE = re.compile(r"^[a-z][a-z_]*$")
 TEXTPHONE_RE = re.compile(r"^18001 0\d{2,4}( ?\d{2,4}){1,3}$")
 
@@ -59,13 +59,7 @@ class Helpline:
 
 
 def _parse_helpline(entry: Any, index: int) -> Helpline:
-    where = f"helplines.yml: entry {index + 1}"
-    if not isinstance(entry, dict):
-        raise ContentError(f"{where}: expected a mapping")
-    helpline_id = require(entry, "id", str, where)
-    where = f"helplines.yml: {helpline_id}"
-    if not _ID_RE.match(helpline_id):
-        raise ContentError(f"{where}: id must be lower_snake_case")
+    helpline_id, where = entry_id(entry, "helplines.yml", "entry", index)
     phone = optional(entry, "phone", str, where)
     if phone is not None:
         phone = check_phone(phone, where)

@@ -16,14 +16,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.content import ContentError, load_yaml, optional, require
+from bot.content import ID_RE, ContentError, load_yaml, optional, require
 
 CRISIS_INTENT = "express_crisis"
 CATEGORIES = frozenset(
     {"self_harm_self", "suicide_self", "risk_patient", "harm_others", "indirect", "safeguarding"}
 )
 _MACRO_RE = re.compile(r"\{([A-Z][A-Z_]*)\}")
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 @dataclass(frozen=True)
@@ -158,7 +157,7 @@ def _compile(entry: Any, macros: Mapping[str, str], where: str, kind: str) -> Sa
     if not isinstance(entry, Mapping):
         raise ContentError(f"{where}: each {kind} must be a mapping")
     pid = require(entry, "id", str, where)
-    if not _ID_RE.match(pid):
+    if not ID_RE.match(pid):
         raise ContentError(f"{where}: id {pid!r} must be lower_snake_case")
     where = f"{where} ({pid})"
     category = None

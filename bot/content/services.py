@@ -16,6 +16,7 @@ from bot.content import (
     check_phone,
     check_unique,
     check_url,
+    entry_id,
     load_parsed,
     optional,
     require,
@@ -25,7 +26,6 @@ NATIONS = ("England", "Wales", "Scotland", "Northern Ireland")
 LEVELS = ("high", "enhanced medium", "medium", "enhanced low", "low")
 UNCONFIRMABLE = ("town", "levels", "provider", "region", "website")
 POSTCODE_RE = re.compile(r"^[A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2}$")
-_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Wording action_find_local_contacts uses; kept in services.yml so staff can edit it.
 TEXT_KEYS = (
     "heading_near",
@@ -154,13 +154,7 @@ def _strings(entry: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
 
 
 def _parse_service(entry: Any, index: int) -> Service:
-    where = f"services.yml: service {index + 1}"
-    if not isinstance(entry, dict):
-        raise ContentError(f"{where}: expected a mapping")
-    service_id = require(entry, "id", str, where)
-    where = f"services.yml: {service_id}"
-    if not _ID_RE.match(service_id):
-        raise ContentError(f"{where}: id must be lower_snake_case")
+    service_id, where = entry_id(entry, "services.yml", "service", index)
     nation = require(entry, "nation", str, where)
     if nation not in NATIONS:
         raise ContentError(f"{where}: unknown nation {nation!r}")
