@@ -28,7 +28,7 @@ from bench import BENCHMARKS_MD, REPO_ROOT, RESULTS_DIR
 SECTIONS = ("training", "nlu", "crisis", "speed")
 LATEST = RESULTS_DIR / "latest.json"
 RECORDS = RESULTS_DIR / "cv_records.json"
-EXPERIMENTS = RESULTS_DIR / "experiments.json"
+EXPERIMENTS = REPO_ROOT / "bench" / "experiments.json"  # committed: what was tried
 NOTES = REPO_ROOT / "bench" / "NOTES.md"
 LOGGER = logging.getLogger("bench")
 

@@ -1,7 +1,7 @@
 """Measured alternatives: what we tried where a target was missed, and what each did.
 
 ``python -m bench.experiments NAME...`` runs the named experiments and records them in
-``bench/results/experiments.json`` (BENCHMARKS.md is re-rendered with them). config.yml is
+``bench/experiments.json`` (BENCHMARKS.md is re-rendered with them). config.yml is
 never edited: a config experiment writes a changed copy to a temporary folder and runs the same
 cross-validation (same folds) and, if asked, the same training-time measurement as ``make
 bench``. A speed experiment runs the control and the variant back to back on the same model,
@@ -33,7 +33,7 @@ from bench.nlu import ConfigChange, component
 from bot.launcher import VENV_BIN, Stack, child_env
 
 LOGGER = logging.getLogger("bench.experiments")
-EXPERIMENTS_JSON = RESULTS_DIR / "experiments.json"
+EXPERIMENTS_JSON = REPO_ROOT / "bench" / "experiments.json"  # committed, unlike results/
 PATCHES = REPO_ROOT / "bench" / "patches"
 STORIES = REPO_ROOT / "tests" / "stories"
 

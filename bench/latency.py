@@ -20,7 +20,6 @@ RSS of every service is sampled throughout (``bench.memory``).
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import json
 import logging
 import random
@@ -37,7 +36,7 @@ from typing import Any
 
 import aiohttp
 
-from bench import REPO_ROOT, SEED
+from bench import REPO_ROOT, SEED, import_file
 from bench.memory import RssSampler, tree_cpu_ms
 from bench.metrics import latency_summary, load_script
 from bot.channels.replies import fallback_messages
@@ -146,14 +145,7 @@ class SpeedSettings:
 @cache
 def telegram_fakes() -> ModuleType:
     """tests/telegram/conftest.py, where the fake Bot API lives (reused, not copied)."""
-    path = REPO_ROOT / "tests" / "telegram" / "conftest.py"
-    spec = importlib.util.spec_from_file_location("carers_telegram_fakes", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return import_file(REPO_ROOT / "tests" / "telegram" / "conftest.py", "carers_telegram_fakes")
 
 
 class Outcome:

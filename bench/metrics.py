@@ -7,29 +7,20 @@ tested: macro-F1 averages over the intents that occur in the gold labels, and a 
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from functools import cache
 from types import ModuleType
 from typing import Any
 
-from bench import CRISIS_INTENT, REPO_ROOT
+from bench import CRISIS_INTENT, REPO_ROOT, import_file
 
 
 @cache
 def load_script() -> ModuleType:
     """scripts/load.py (the load test) as a module: its percentile and messages are reused."""
-    path = REPO_ROOT / "scripts" / "load.py"
-    spec = importlib.util.spec_from_file_location("carers_load_script", path)
-    if spec is None or spec.loader is None:
-        raise ImportError(f"cannot load {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return import_file(REPO_ROOT / "scripts" / "load.py", "carers_load_script")
 
 
 def percentile(values: Sequence[float], share: float) -> float:

@@ -2,7 +2,7 @@
 
 Every target sits beside its result with "met" or "NOT met"; a figure that was not measured
 says so rather than passing. Hand-written findings (what was tried, what to change) come from
-``bench/NOTES.md`` and the numbers of the experiments from ``bench/results/experiments.json``.
+``bench/NOTES.md`` and the numbers of the experiments from ``bench/experiments.json``.
 """
 
 from __future__ import annotations
