@@ -123,6 +123,20 @@ def entry_id(entry: Any, catalogue: str, noun: str, index: int) -> tuple[str, st
     return found, where
 
 
+def wording(data: Mapping[str, Any], catalogue: str, required: Iterable[str]) -> dict[str, str]:
+    """A catalogue's ``texts:`` block (the sentences actions build answers from).
+
+    Each required key must be present; every text is folded onto one line, so YAML line wraps
+    never reach a carer's screen.
+    """
+    texts = data.get("texts")
+    if not isinstance(texts, dict):
+        raise ContentError(f"{catalogue}: expected a 'texts' mapping")
+    for key in required:
+        require(texts, key, str, f"{catalogue}: texts.{key}")
+    return {key: " ".join(str(value).split()) for key, value in texts.items()}
+
+
 def check_unique(names: Iterable[str], what: str) -> None:
     """No two entries share a name (case-insensitive)."""
     seen: set[str] = set()

@@ -23,6 +23,7 @@ from bot.content import (
     load_parsed,
     optional,
     require,
+    wording,
 )
 
 logger = logging.getLogger(__name__)
@@ -115,12 +116,7 @@ def _parse(data: Any) -> FilmCatalogue:
         raise ContentError("films.yml: no films")
     check_unique((film.id for film in films), "film id")
     check_unique((film.title for film in films), "film title")
-    texts = data.get("texts")
-    if not isinstance(texts, dict):
-        raise ContentError("films.yml: expected a 'texts' mapping")
-    for key in TEXT_KEYS:
-        require(texts, key, str, f"films.yml: texts.{key}")
-    return FilmCatalogue(films=films, texts={k: " ".join(str(v).split()) for k, v in texts.items()})
+    return FilmCatalogue(films=films, texts=wording(data, "films.yml", TEXT_KEYS))
 
 
 def film_catalogue() -> FilmCatalogue:

@@ -20,6 +20,7 @@ from bot.content import (
     load_parsed,
     optional,
     require,
+    wording,
 )
 
 NATIONS = ("England", "Wales", "Scotland", "Northern Ireland")
@@ -217,14 +218,7 @@ def _parse(data: Any) -> ServiceCatalogue:
     check_unique((s.id for s in services), "service id")
     check_unique((s.name for s in services), "service name")
     check_unique((s.short_name for s in services), "service short name")
-    texts = data.get("texts")
-    if not isinstance(texts, dict):
-        raise ContentError("services.yml: expected a 'texts' mapping")
-    for key in TEXT_KEYS:
-        require(texts, key, str, f"services.yml: texts.{key}")
-    return ServiceCatalogue(
-        services=services, texts={k: " ".join(str(v).split()) for k, v in texts.items()}
-    )
+    return ServiceCatalogue(services=services, texts=wording(data, "services.yml", TEXT_KEYS))
 
 
 def service_catalogue() -> ServiceCatalogue:
