@@ -40,11 +40,11 @@ def children(pid: int) -> list[int]:
 
 def tree(pid: int) -> list[int]:
     """``pid`` and all its descendants."""
-    pids, todo = [], [pid]
-    while todo:
-        current = todo.pop()
+    pids, pending = [], [pid]
+    while pending:
+        current = pending.pop()
         pids.append(current)
-        todo.extend(children(current))
+        pending.extend(children(current))
     return pids
 
 
