@@ -16,6 +16,9 @@ export PYTHONPATH := $(CURDIR)
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONHASHSEED := 0
+# Model weights come from an installed package: never try a hub.
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
 
 # Everything that changes what `rasa train` produces.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
@@ -34,10 +37,11 @@ help:
 
 install: $(STAMP)
 
-$(STAMP): requirements.txt constraints.txt scripts/find-python310
+$(STAMP): requirements.txt requirements-model.txt constraints.txt scripts/find-python310
 	@PY310=$$(scripts/find-python310) && \
 	  if [ ! -x $(PY) ]; then echo "Creating $(VENV) with $$PY310"; "$$PY310" -m venv $(VENV); fi
 	$(PY) -m pip install --quiet -r requirements.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -r requirements-model.txt
 	@if [ -f bot/web/package.json ] && [ ! -d bot/web/node_modules ]; then \
 	  (cd bot/web && npm ci --no-audit --no-fund --loglevel=error); fi
 	@touch $@
