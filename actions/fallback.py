@@ -1,10 +1,10 @@
-"""The fallback actions, in carers' words and with a crisis check in each.
+"""The fallback actions, in carers' words.
 
 Rasa's built-in two-stage fallback asks "Did you mean 'ask_visiting'?", showing an intent id to
 a tired carer. These overrides offer up to three topics by their human names
 (content/topics.yml), ask to rephrase, and finally offer the topic menu and a person to contact
-(content/messages.yml). None of them offers a topic when the message might be a crisis: the
-classifier's ranking is checked first and the crisis routes are shown instead.
+(content/messages.yml). They never judge risk: the NLU pipeline's RiskAssessor runs after the
+FallbackClassifier and turns an acute message into express_crisis before a fallback can start.
 """
 
 from __future__ import annotations
@@ -16,22 +16,11 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content.messages import message
-from bot.content.safety import assess
 from bot.content.topics import topic_buttons, topics
 
 MAX_SUGGESTIONS = 3
 MIN_CONFIDENCE = 0.05
 SOMETHING_ELSE = {"title": "Something else", "payload": "/out_of_scope"}
-
-
-def crisis_first(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
-    """Send the crisis routes if the last message ranked crisis high enough; say if it did."""
-    latest = tracker.latest_message or {}
-    if not assess(latest.get("text"), latest.get("intent_ranking")).is_crisis:
-        return False
-    dispatcher.utter_message(response="utter_crisis")
-    dispatcher.utter_message(response="utter_crisis_continue")
-    return True
 
 
 def suggested_intents(ranking: list[dict[str, Any]]) -> list[str]:
@@ -60,8 +49,6 @@ class ActionDefaultAskAffirmation(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if crisis_first(dispatcher, tracker):
-            return []
         intents = suggested_intents(tracker.latest_message.get("intent_ranking") or [])
         if not intents:
             dispatcher.utter_message(**message("ask_rephrase").as_dispatch())
@@ -82,13 +69,12 @@ class ActionDefaultAskRephrase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if not crisis_first(dispatcher, tracker):
-            dispatcher.utter_message(**message("ask_rephrase").as_dispatch())
+        dispatcher.utter_message(**message("ask_rephrase").as_dispatch())
         return []
 
 
 class ActionDefaultFallback(Action):
-    """The final fallback: the topic menu and a person to contact (or crisis routes)."""
+    """The final fallback: the topic menu and a person to contact."""
 
     def name(self) -> str:
         return "action_default_fallback"
@@ -96,8 +82,7 @@ class ActionDefaultFallback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        if not crisis_first(dispatcher, tracker):
-            dispatcher.utter_message(**message("final_fallback").as_dispatch())
+        dispatcher.utter_message(**message("final_fallback").as_dispatch())
         # As Rasa's own default fallback does: forget the message that could not be handled,
         # so it does not steer what comes next.
         return [UserUtteranceReverted()]

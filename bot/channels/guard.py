@@ -8,9 +8,8 @@ of Rasa:
 * empty, non-text and unreadable input and other languages are answered here, with the fixed
   messages from ``content/messages.yml`` (``input_empty``, ``input_not_text``,
   ``language_unsupported``), without troubling the model;
-* a message that the safety patterns read as a crisis always gets the crisis routes, even in a
-  dialogue state where Rasa would not send them (for example inside the contacts form while
-  the action server is down);
+* risk is NOT judged here: it is decided once, in the NLU pipeline (``bot.nlu.risk``), and the
+  dialogue sends the crisis routes; the channel only delivers what Rasa said;
 * when Rasa says nothing at all for a turn — an internal error, or the action server being down
   for films and local contacts — the carer gets ``service_problem`` and the national helplines
   instead of silence.
@@ -30,9 +29,7 @@ from rasa.core.channels.channel import OutputChannel, UserMessage
 
 from bot.channels.replies import bad_input_reply, check_replies, fallback_messages
 from bot.channels.sanitise import CleanMessage, sanitise
-from bot.content.crisis import crisis_text, crisis_variant_texts
 from bot.content.domain import domain_intents
-from bot.content.safety import assess
 
 logger = logging.getLogger(__name__)
 
@@ -49,13 +46,10 @@ class _SentCounter:
 
     def __init__(self, channel: OutputChannel) -> None:
         self.sent = 0
-        self.texts: list[str] = []
         original = channel.send_response
 
         async def counting_send_response(recipient_id: str, message: dict[str, Any]) -> None:
             self.sent += 1
-            if isinstance(message.get("text"), str):
-                self.texts.append(message["text"].strip())
             await original(recipient_id, message)
 
         channel.send_response = counting_send_response  # type: ignore[method-assign]
@@ -91,8 +85,7 @@ class MessageGuard:
         async def guarded(message: UserMessage) -> None:
             clean = sanitise(message.text, domain_intents())
             self._log_cleaning(clean)
-            crisis = assess(clean.text).is_crisis
-            reply = None if crisis else bad_input_reply(clean.kind)
+            reply = bad_input_reply(clean.kind)
             if reply is not None:
                 logger.info(
                     "%s: %s input answered without Rasa", self.channel_name, clean.kind.value
@@ -111,11 +104,7 @@ class MessageGuard:
                     "%s: Rasa failed on a message (%s)", self.channel_name, type(err).__name__
                 )
                 logger.debug("Traceback of the failure", exc_info=True)
-            rasa_sent = counter.sent
-            if crisis and not crisis_variant_texts().intersection(counter.texts):
-                logger.warning("%s: crisis routes added by the channel", self.channel_name)
-                await self._send(message, [{"text": crisis_text()}])
-            if rasa_sent == 0:
+            if counter.sent == 0:
                 logger.warning(
                     "%s: Rasa sent no reply; sent the service-problem message and helplines",
                     self.channel_name,

@@ -22,6 +22,7 @@ CRISIS_INTENT = "express_crisis"
 CATEGORIES = frozenset(
     {"self_harm_self", "suicide_self", "risk_patient", "harm_others", "indirect", "safeguarding"}
 )
+FRAME_KINDS = frozenset({"practice", "past", "improvement", "victim", "worry"})
 _MACRO_RE = re.compile(r"\{([A-Z][A-Z_]*)\}")
 
 
@@ -45,6 +46,11 @@ class SafetyRules:
     ranking_threshold: float
     ranking_threshold_with_idiom: float
     max_chars: int
+    # Graded risk (bot/nlu/risk.py): frames that explain alarming words as practice, the past,
+    # improvement, a victim's question or a worry; words that make a message a concern at least.
+    concern_frames: tuple[SafetyPattern, ...] = ()
+    risk_terms: tuple[SafetyPattern, ...] = ()
+    risk_thresholds: Mapping[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -165,6 +171,10 @@ def _compile(entry: Any, macros: Mapping[str, str], where: str, kind: str) -> Sa
         category = require(entry, "category", str, where)
         if category not in CATEGORIES:
             raise ContentError(f"{where}: unknown category {category!r}")
+    elif kind == "frame":
+        category = require(entry, "kind", str, where)
+        if category not in FRAME_KINDS:
+            raise ContentError(f"{where}: unknown frame kind {category!r}")
     description = require(entry, "description", str, where)
     example = require(entry, "example", str, where)
     source = _expand(require(entry, "regex", str, where), macros, where)
@@ -207,12 +217,31 @@ def parse_rules(data: Any) -> SafetyRules:
         _compile(entry, macros, f"{where} exceptions[{i}]", "exception")
         for i, entry in enumerate(exceptions)
     )
-    ids = [p.id for p in compiled_patterns + compiled_exceptions]
+    frames = tuple(
+        _compile(entry, macros, f"{where} concern_frames[{i}]", "frame")
+        for i, entry in enumerate(optional(data, "concern_frames", list, where) or [])
+    )
+    terms = tuple(
+        _compile(entry, macros, f"{where} risk_terms[{i}]", "term")
+        for i, entry in enumerate(optional(data, "risk_terms", list, where) or [])
+    )
+    risk_thresholds = optional(data, "risk_thresholds", dict, where) or {}
+    for key, value in risk_thresholds.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1:
+            raise ContentError(f"{where}: risk_thresholds.{key} must be in (0, 1]")
+    ids = [p.id for p in compiled_patterns + compiled_exceptions + frames + terms]
     duplicates = sorted({pid for pid in ids if ids.count(pid) > 1})
     if duplicates:
         raise ContentError(f"{where}: duplicate ids {duplicates}")
     return SafetyRules(
-        compiled_patterns, compiled_exceptions, threshold, idiom_threshold, max_chars
+        compiled_patterns,
+        compiled_exceptions,
+        threshold,
+        idiom_threshold,
+        max_chars,
+        frames,
+        terms,
+        {str(k): float(v) for k, v in risk_thresholds.items()},
     )
 
 
@@ -272,6 +301,29 @@ def scan(text: Any, rules: SafetyRules) -> tuple[SafetyPattern | None, SafetyPat
                 if not _inside(match.span(), spans):
                     return pattern, idiom_seen
     return None, idiom_seen
+
+
+def _first_outside_idioms(
+    text: Any, rules: SafetyRules, candidates: Sequence[SafetyPattern]
+) -> SafetyPattern | None:
+    for variant in normalise_variants(text, rules.max_chars):
+        if not variant:
+            continue
+        spans = [m.span() for e in rules.exceptions for m in e.regex.finditer(variant)]
+        for candidate in candidates:
+            if any(not _inside(m.span(), spans) for m in candidate.regex.finditer(variant)):
+                return candidate
+    return None
+
+
+def find_frame(text: Any, rules: SafetyRules) -> SafetyPattern | None:
+    """The first concern frame (practice, past, improvement, victim, worry) in the text."""
+    return _first_outside_idioms(text, rules, rules.concern_frames)
+
+
+def find_risk_term(text: Any, rules: SafetyRules) -> SafetyPattern | None:
+    """The first risk word used in earnest (not inside an idiom such as "dying to see him")."""
+    return _first_outside_idioms(text, rules, rules.risk_terms)
 
 
 def match_pattern(text: Any, rules: SafetyRules) -> SafetyPattern | None:

@@ -1,0 +1,129 @@
+"""Scale and join a message's sentence features so no feature set drowns the others.
+
+Rasa's ``CountVectorsFeaturizer`` gives raw counts (tens to hundreds of non-zero columns for a
+long message) and MiniLM gives a unit vector of 384 small numbers. Concatenated as they are, the
+counts decide everything: measured on our data, logistic regression and DIET on raw sparse + dense
+features both stayed near the sparse-only accuracy. Here each sparse set becomes TF-IDF (sublinear
+term frequency, smoothed IDF learnt at training time) with unit length, and the dense set keeps
+unit length times ``dense_weight``. That is the scaling that worked best outside Rasa, now inside.
+
+Pure numpy/scipy: used by the intent classifier and the answer selector, and testable without a
+model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def _unit_rows(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ matrix)
+
+
+@dataclass
+class FeatureScaler:
+    """IDF weights per sparse feature set, fitted on the training examples."""
+
+    sparse_names: list[str]
+    idf: dict[str, np.ndarray]
+    dense_names: list[str]
+    dense_weight: float
+
+    @classmethod
+    def fit(
+        cls,
+        sparse: Mapping[str, sp.csr_matrix],
+        dense: Mapping[str, np.ndarray],
+        dense_weight: float,
+    ) -> FeatureScaler:
+        """Learn IDF from document frequencies (one row per training example)."""
+        idf: dict[str, np.ndarray] = {}
+        for name, matrix in sparse.items():
+            rows = matrix.shape[0]
+            df = np.asarray((matrix > 0).sum(axis=0)).ravel()
+            idf[name] = np.log((1.0 + rows) / (1.0 + df)) + 1.0
+        return cls(sorted(sparse), idf, sorted(dense), dense_weight)
+
+    def transform(
+        self, sparse: Mapping[str, sp.csr_matrix], dense: Mapping[str, np.ndarray]
+    ) -> sp.csr_matrix:
+        """Rows of joined, scaled features (missing sets become zeros)."""
+        rows = _row_count(sparse, dense)
+        parts: list[sp.csr_matrix] = []
+        for name in self.sparse_names:
+            idf = self.idf[name]
+            matrix = sparse.get(name)
+            if matrix is None or matrix.shape[1] != idf.shape[0]:
+                parts.append(sp.csr_matrix((rows, idf.shape[0])))
+                continue
+            weighted = sp.csr_matrix(matrix, dtype=np.float64)
+            weighted.data = np.log1p(np.abs(weighted.data))
+            parts.append(_unit_rows(sp.csr_matrix(weighted @ sp.diags(idf))))
+        for name in self.dense_names:
+            block = dense.get(name)
+            if block is None:
+                raise ValueError(f"dense features {name!r} missing at prediction time")
+            norms = np.linalg.norm(block, axis=1, keepdims=True)
+            norms[norms == 0] = 1.0
+            parts.append(sp.csr_matrix(block / norms * self.dense_weight))
+        return sp.hstack(parts, format="csr") if parts else sp.csr_matrix((rows, 0))
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """For ``np.savez`` (no pickle in a model file)."""
+        arrays = {f"idf__{name}": values for name, values in self.idf.items()}
+        arrays["sparse_names"] = np.array(self.sparse_names, dtype=str)
+        arrays["dense_names"] = np.array(self.dense_names, dtype=str)
+        arrays["dense_weight"] = np.array([self.dense_weight])
+        return arrays
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray]) -> FeatureScaler:
+        """The inverse of ``to_arrays``."""
+        sparse_names = [str(n) for n in arrays["sparse_names"]]
+        return cls(
+            sparse_names,
+            {name: np.asarray(arrays[f"idf__{name}"]) for name in sparse_names},
+            [str(n) for n in arrays["dense_names"]],
+            float(arrays["dense_weight"][0]),
+        )
+
+
+def _row_count(sparse: Mapping[str, sp.csr_matrix], dense: Mapping[str, np.ndarray]) -> int:
+    for matrix in [*sparse.values(), *dense.values()]:
+        return int(matrix.shape[0])
+    return 0
+
+
+def stack_rows(
+    rows: Sequence[tuple[dict[str, sp.spmatrix], dict[str, np.ndarray]]],
+) -> tuple[dict[str, sp.csr_matrix], dict[str, np.ndarray]]:
+    """Per-message feature dicts → one matrix per feature set (all messages must have each set)."""
+    sparse_names = set().union(*(r[0].keys() for r in rows)) if rows else set()
+    dense_names = set().union(*(r[1].keys() for r in rows)) if rows else set()
+    sparse: dict[str, sp.csr_matrix] = {}
+    for name in sparse_names:
+        width = max(r[0][name].shape[1] for r in rows if name in r[0])
+        sparse[name] = sp.vstack(
+            [r[0].get(name, sp.csr_matrix((1, width))) for r in rows], format="csr"
+        )
+    dense = {
+        name: np.vstack([np.asarray(r[1][name]).reshape(1, -1) for r in rows])
+        for name in dense_names
+    }
+    return sparse, dense
+
+
+def softmax_scores(features: sp.csr_matrix, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:
+    """Multinomial logistic regression probabilities from stored weights."""
+    logits = np.asarray(features @ coef.T) + intercept
+    if coef.shape[0] == 1:  # sklearn's binary case stores one row: P(class 1)
+        logits = np.hstack([-logits, logits]) / 2.0
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
