@@ -12,14 +12,16 @@ Three kinds of evidence, combined here and nowhere else:
 1. curated patterns (``content/safety.yml``): acute ``patterns``, ``exceptions`` (idioms such as
    "dying to see him"), ``concern_frames`` (practice, past, improvement, victim, worry) and
    ``risk_terms`` (the words that make a message a concern at least);
-2. the sentence embedding, through a three-way logistic regression trained on the NLU data
-   (``express_crisis`` examples are acute, examples marked ``metadata: {risk: concern}`` are
-   concern, the rest none);
+2. a three-way risk model (logistic regression on the same scaled sparse + sentence-embedding
+   features as the intent classifier) trained on the NLU data: ``express_crisis`` examples are
+   acute, examples marked ``metadata: {risk: concern}`` concern, the rest none;
 3. the intent classifier's confidence in ``express_crisis``.
 
-A pattern match is acute unless a concern frame explains it AND the embedding does not read the
-message as acute. Without a pattern, the classifier or the embedding can still call it acute
-(indirect wording) unless a frame or an idiom explains the alarming words. Thresholds live in
+The risk model alone can call a message acute (indirect wording: "I've left the door unlocked
+for whoever finds me"). A pattern match is acute unless the risk model is confident it is not
+(more readily when a concern frame explains the words). The intent classifier's crisis vote
+counts when the risk model gives it some support and no frame or idiom explains it.
+Thresholds live in
 ``content/safety.yml`` (``risk_thresholds``), set on the development part of the evaluation set.
 
 Pure Python over numpy: table-tested without Rasa; ``bot.nlu.risk_assessor`` delivers the
@@ -31,8 +33,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-import numpy as np
 
 from bot.content.safety import (
     SafetyRules,
@@ -50,12 +50,14 @@ LEVELS = (ACUTE, CONCERN, NONE)
 
 @dataclass(frozen=True)
 class RiskThresholds:
-    """Cut-offs for the embedding's and the classifier's votes (content/safety.yml)."""
+    """Cut-offs for the risk model's and the classifier's votes (content/safety.yml)."""
 
-    embedding_acute: float = 0.6  # P(acute) from the embedding alone makes it acute
-    classifier_acute: float = 0.5  # express_crisis confidence alone makes it acute
-    keep_acute: float = 0.5  # a frame cannot downgrade a pattern match above this P(acute)
-    embedding_concern: float = 0.5  # P(concern) alone makes it a concern
+    model_acute: float = 0.5  # P(acute) alone makes a message acute
+    keep_acute: float = 0.15  # a pattern match stays acute unless P(acute) is below this…
+    keep_acute_with_frame: float = 0.3  # …or below this when a concern frame explains it
+    classifier_acute: float = 0.6  # express_crisis confidence that makes it acute…
+    classifier_support: float = 0.2  # …when the risk model gives at least this P(acute)
+    model_concern: float = 0.5  # P(concern) alone makes it a concern
 
     @classmethod
     def from_mapping(cls, data: Mapping[str, Any] | None) -> RiskThresholds:
@@ -76,79 +78,63 @@ class RiskDecision:
 
     def as_parse_data(self) -> dict[str, Any]:
         """What goes into Rasa's parse data under ``risk``."""
+
+        def rounded(value: float | None) -> float | None:
+            return None if value is None else round(value, 3)
+
         return {
             "level": self.level,
             "reason": self.reason,
-            "p_acute": None if self.p_acute is None else round(self.p_acute, 3),
-            "p_concern": None if self.p_concern is None else round(self.p_concern, 3),
-            "crisis_confidence": (
-                None if self.crisis_confidence is None else round(self.crisis_confidence, 3)
-            ),
+            "p_acute": rounded(self.p_acute),
+            "p_concern": rounded(self.p_concern),
+            "crisis_confidence": rounded(self.crisis_confidence),
         }
-
-
-@dataclass(frozen=True)
-class RiskModel:
-    """Three-way logistic regression over the sentence embedding (classes in ``LEVELS`` order)."""
-
-    coef: np.ndarray  # (3, dims)
-    intercept: np.ndarray  # (3,)
-
-    def probabilities(self, vector: np.ndarray | None) -> dict[str, float] | None:
-        """P(level) for one embedding, or None without one."""
-        if vector is None:
-            return None
-        logits = self.coef @ np.asarray(vector, dtype=np.float64).ravel() + self.intercept
-        logits -= logits.max()
-        exp = np.exp(logits)
-        probs = exp / exp.sum()
-        return {level: float(p) for level, p in zip(LEVELS, probs, strict=True)}
-
-    @classmethod
-    def fit(cls, vectors: np.ndarray, levels: Sequence[str], c: float = 4.0) -> RiskModel:
-        """Train on labelled embeddings (every level must occur)."""
-        from sklearn.linear_model import LogisticRegression
-
-        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=42)
-        model.fit(vectors, list(levels))
-        order = [list(model.classes_).index(level) for level in LEVELS]
-        return cls(model.coef_[order], model.intercept_[order])
 
 
 def decide(
     text: Any,
     rules: SafetyRules,
     ranking: Sequence[Any] | None = None,
-    vector: np.ndarray | None = None,
-    model: RiskModel | None = None,
+    probabilities: Mapping[str, float] | None = None,
     thresholds: RiskThresholds | None = None,
 ) -> RiskDecision:
-    """Acute, concern or none for one message (see the module docstring)."""
+    """Acute, concern or none for one message (see the module docstring).
+
+    ``probabilities`` is the risk model's P(acute/concern/none) for this message (None when the
+    model is missing: then the patterns and the classifier decide alone, erring towards acute).
+    """
     limits = thresholds or RiskThresholds()
     confidence = crisis_confidence(ranking)
-    probs = model.probabilities(vector) if model is not None else None
-    p_acute = probs[ACUTE] if probs else None
-    p_concern = probs[CONCERN] if probs else None
+    p_acute = probabilities.get(ACUTE) if probabilities else None
+    p_concern = probabilities.get(CONCERN) if probabilities else None
 
     def result(level: str, reason: str) -> RiskDecision:
         return RiskDecision(level, reason, p_acute, p_concern, confidence)
 
     pattern, idiom = scan(text, rules)
     frame = find_frame(text, rules)
+    # The model alone is not trusted where an idiom explains the only alarming words.
+    model_says_acute = p_acute is not None and p_acute >= limits.model_acute
+    if model_says_acute and (pattern is not None or idiom is None):
+        return result(ACUTE, f"pattern:{pattern.id}" if pattern else "model:risk")
     if pattern is not None:
-        if frame is not None and (p_acute is None or p_acute < limits.keep_acute):
-            return result(CONCERN, f"frame:{frame.id}")
+        floor = limits.keep_acute_with_frame if frame is not None else limits.keep_acute
+        if p_acute is not None and p_acute < floor:
+            return result(CONCERN, f"frame:{frame.id}" if frame else f"model:{pattern.id}")
         return result(ACUTE, f"pattern:{pattern.id}")
-    explained = frame is not None or idiom is not None
-    model_acute = p_acute is not None and p_acute >= limits.embedding_acute
-    classifier_acute = confidence is not None and confidence >= limits.classifier_acute
-    if (model_acute or classifier_acute) and not (
-        explained and (p_acute is None or p_acute < limits.keep_acute)
+    if (
+        confidence is not None
+        and confidence >= limits.classifier_acute
+        and (p_acute is None or p_acute >= limits.classifier_support)
+        and frame is None
+        and idiom is None
     ):
-        return result(ACUTE, "model:embedding" if model_acute else "model:classifier")
+        return result(ACUTE, "model:classifier")
     term = find_risk_term(text, rules)
+    if frame is not None and term is not None:
+        return result(CONCERN, f"frame:{frame.id}")
     if term is not None:
-        return result(CONCERN, f"term:{term.id}" if frame is None else f"frame:{frame.id}")
-    if p_concern is not None and p_concern >= limits.embedding_concern:
-        return result(CONCERN, "model:embedding")
+        return result(CONCERN, f"term:{term.id}")
+    if p_concern is not None and p_concern >= limits.model_concern:
+        return result(CONCERN, "model:risk")
     return result(NONE, f"idiom:{idiom.id}" if idiom is not None else "none")

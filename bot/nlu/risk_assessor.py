@@ -28,7 +28,6 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
     ENTITIES,
-    FEATURE_TYPE_SENTENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -41,8 +40,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.content import content_dir
 from bot.content.safety import CRISIS_INTENT, SafetyRules, parse_rules
 from bot.nlu.answer_selector import ANSWER_ENTITY
-from bot.nlu.encoder import DIMENSIONS
-from bot.nlu.risk import ACUTE, CONCERN, NONE, RiskModel, RiskThresholds, decide
+from bot.nlu.features import FeatureScaler, softmax_scores, stack_rows
+from bot.nlu.fusion_classifier import fit_logistic, sentence_features
+from bot.nlu.risk import ACUTE, CONCERN, LEVELS, NONE, RiskThresholds, decide
 
 logger = logging.getLogger(__name__)
 
@@ -58,19 +58,6 @@ def safety_file() -> Path:
 
 
 STORED_MODEL = "risk_model.npz"
-
-
-def sentence_vector(message: Message) -> np.ndarray | None:
-    """The message's sentence embedding (the dense sentence feature of the right size)."""
-    for feature in message.features:
-        if (
-            feature.attribute == TEXT
-            and feature.type == FEATURE_TYPE_SENTENCE
-            and not feature.is_sparse()
-            and feature.features.shape[-1] == DIMENSIONS
-        ):
-            return np.asarray(feature.features).ravel()
-    return None
 
 
 def training_level(message: Message) -> str:
@@ -94,8 +81,9 @@ class RiskAssessor(GraphComponent, IntentClassifier):
 
     @staticmethod
     def get_default_config() -> dict[str, Any]:
-        """``fallback_threshold`` must equal the FallbackClassifier's (a test checks)."""
-        return {"fallback_threshold": 0.55}
+        """``fallback_threshold`` must equal the FallbackClassifier's (a test checks); C and
+        dense_weight are the risk model's, as for the intent classifier."""
+        return {"fallback_threshold": 0.55, "C": 10.0, "dense_weight": 2.0}
 
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
@@ -108,7 +96,7 @@ class RiskAssessor(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         rules_text: str | None = None,
-        model: RiskModel | None = None,
+        model: tuple[FeatureScaler, np.ndarray, np.ndarray] | None = None,
     ) -> None:
         self.component_config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -131,25 +119,35 @@ class RiskAssessor(GraphComponent, IntentClassifier):
 
     def train(self, training_data: TrainingData) -> Resource:
         """Fit the three-way embedding model; store it and the patterns' text."""
-        vectors, levels = [], []
-        for message in training_data.intent_examples:
-            vector = sentence_vector(message)
-            if vector is not None:
-                vectors.append(vector)
-                levels.append(training_level(message))
-        if set(levels) >= {ACUTE, CONCERN, NONE}:
-            self._model = RiskModel.fit(np.vstack(vectors), levels)
+        examples = [m for m in training_data.intent_examples if isinstance(m.get(TEXT), str)]
+        levels = [training_level(m) for m in examples]
+        if set(levels) >= set(LEVELS):
+            sparse, dense = stack_rows([sentence_features(m) for m in examples])
+            scaler = FeatureScaler.fit(sparse, dense, self.component_config["dense_weight"])
+            fitted, classes = fit_logistic(
+                scaler.transform(sparse, dense), levels, self.component_config["C"]
+            )
+            order = [classes.index(level) for level in LEVELS]
+            self._model = (scaler, fitted.coef_[order], fitted.intercept_[order])
         else:
             logger.warning("risk model not trained: the data lacks one of acute/concern/none")
         with self._model_storage.write_to(self._resource) as directory:
             (directory / STORED_RULES).write_text(self._rules_text, encoding="utf-8")
             if self._model is not None:
+                scaler, coef, intercept = self._model
                 np.savez(
-                    directory / STORED_MODEL,
-                    coef=self._model.coef,
-                    intercept=self._model.intercept,
+                    directory / STORED_MODEL, coef=coef, intercept=intercept, **scaler.to_arrays()
                 )
         return self._resource
+
+    def probabilities(self, message: Message) -> dict[str, float] | None:
+        """P(acute / concern / none) for one message, or None without a trained model."""
+        if self._model is None:
+            return None
+        scaler, coef, intercept = self._model
+        sparse, dense = stack_rows([sentence_features(message)])
+        row = softmax_scores(scaler.transform(sparse, dense), coef, intercept)[0]
+        return {level: float(p) for level, p in zip(LEVELS, row, strict=True)}
 
     @classmethod
     def load(
@@ -166,7 +164,8 @@ class RiskAssessor(GraphComponent, IntentClassifier):
             model = None
             if (directory / STORED_MODEL).is_file():
                 with np.load(directory / STORED_MODEL, allow_pickle=False) as arrays:
-                    model = RiskModel(arrays["coef"], arrays["intercept"])
+                    stored = {key: arrays[key] for key in arrays.files}
+                model = (FeatureScaler.from_arrays(stored), stored["coef"], stored["intercept"])
         return cls(config, model_storage, resource, rules_text=rules_text, model=model)
 
     def process(self, messages: list[Message]) -> list[Message]:
@@ -185,8 +184,7 @@ class RiskAssessor(GraphComponent, IntentClassifier):
             message.get(TEXT),
             self._rules,
             message.get(INTENT_RANKING_KEY),
-            sentence_vector(message),
-            self._model,
+            self.probabilities(message),
             self._thresholds,
         )
         if decision.level == ACUTE:
