@@ -29,7 +29,7 @@ TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/
 help:
 	@echo "make run       - install (first time), train if data changed, start the assistant"
 	@echo "make test      - install (first time), train if needed, run all tests"
-	@echo "make shell     - talk to the assistant in the terminal (staff testing)"
+	@echo "make shell     - talk to the assistant in the terminal as carers do (ARGS=--explain: why)"
 	@echo "make telegram  - start the Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
 	@echo "make purge DAYS=N - delete conversations older than N days"
 	@echo "make insights  - write the insight report into reports/ (SINCE=12w to change the period)"
@@ -58,7 +58,7 @@ run: $(STAMP) $(MODEL)
 	$(PY) -m bot.launcher
 
 shell: $(STAMP) $(MODEL)
-	$(PY) -m bot.launcher --shell
+	$(PY) -m bot.launcher --shell $(ARGS)
 
 lint: $(STAMP)
 	$(RUFF) check .
