@@ -8,20 +8,15 @@ appear only in the shell, never in what a carer's channel receives.
 
 from __future__ import annotations
 
-import os
-import pty
 import re
-import select
-import signal
-import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from pty_terminal import Terminal
 
 from bot.channels.replies import bad_input_reply
 from bot.channels.sanitise import InputKind
@@ -30,7 +25,6 @@ from bot.shell.session import PROMPT
 
 pytestmark = pytest.mark.stack
 
-ANSI = re.compile(r"\x1b(?:\[[0-9;?]*[A-Za-z]|[=>])")
 TAPPED = re.compile(r"\(tapped '[^']*': sends (\S+)\)")
 HOSTILE = [
     "",
@@ -46,37 +40,14 @@ Message = tuple[str, tuple[str, ...]]  # (text, button titles)
 class ShellDriver:
     """The shell in a pseudo-terminal: type a line, read everything up to the next prompt."""
 
-    def __init__(self, proc: subprocess.Popen, fd: int) -> None:
-        self.proc = proc
-        self.fd = fd
-        self.buffer = ""
+    def __init__(self, terminal: Terminal) -> None:
+        self.terminal = terminal
         self.sent: list[str] = []  # what reached the channel, in order (taps as payloads)
-
-    def read_until(self, pattern: str, timeout: float) -> str:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            match = re.search(pattern, self.buffer)
-            if match:
-                seen, self.buffer = self.buffer[: match.end()], self.buffer[match.end() :]
-                return seen
-            ready, _, _ = select.select([self.fd], [], [], 0.5)
-            if ready:
-                try:
-                    chunk = os.read(self.fd, 65536)
-                except OSError:
-                    break
-                if not chunk:
-                    break
-                text = chunk.decode("utf-8", errors="replace").replace("\r", "")
-                self.buffer += ANSI.sub("", text)
-        raise AssertionError(
-            f"no {pattern!r} in the shell within {timeout}s:\n{self.buffer[-3000:]}"
-        )
 
     def say(self, line: str, timeout: float = 120) -> str:
         """Type ``line`` and Enter; return what the shell printed before its next prompt."""
-        os.write(self.fd, line.encode("utf-8") + b"\r")
-        output = self.read_until(re.escape(PROMPT), timeout)
+        self.terminal.type_line(line)
+        output = self.terminal.read_until(re.escape(PROMPT), timeout)
         tapped = TAPPED.search(output)
         self.sent.append(tapped.group(1) if tapped else line)
         return output
@@ -110,8 +81,7 @@ def rest_messages(replies: list[dict[str, Any]]) -> list[Message]:
 @pytest.fixture(scope="module")
 def shell(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ShellDriver]:
     workdir = tmp_path_factory.mktemp("shell")
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(
+    terminal = Terminal(
         [
             sys.executable,
             "-m",
@@ -125,34 +95,14 @@ def shell(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             "--actions-port",
             str(free_port()),
         ],
-        cwd=REPO_ROOT,
-        env=child_env(
-            {
-                "TERM": "xterm",
-                "COLUMNS": "100",
-                "LINES": "40",
-                "LANG": "C.UTF-8",
-                "CARERS_TRACKER_DB_URL": f"sqlite:///{workdir / 'conversations.db'}",
-            }
-        ),
-        stdin=follower,
-        stdout=follower,
-        stderr=follower,
-        start_new_session=True,
+        REPO_ROOT,
+        child_env({"CARERS_TRACKER_DB_URL": f"sqlite:///{workdir / 'conversations.db'}"}),
     )
-    os.close(follower)
-    driver = ShellDriver(proc, leader)
     try:
-        driver.read_until(re.escape(PROMPT), timeout=240)
-        yield driver
+        terminal.read_until(re.escape(PROMPT), timeout=240)
+        yield ShellDriver(terminal)
     finally:
-        os.killpg(proc.pid, signal.SIGINT)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
-        os.close(leader)
+        terminal.close()
 
 
 def test_staff_chat_with_numbered_buttons_and_explanations(shell: ShellDriver) -> None:
