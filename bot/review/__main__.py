@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.content import REPO_ROOT
-from bot.insights.__main__ import parse_when
+from bot.period import parse_when
 from bot.purge import display_url, tracker_db_url
 from bot.review.groups import group_items
 from bot.review.labels import assignable_labels, load_index
