@@ -307,3 +307,26 @@ def test_summary_shows_gains_and_what_to_run_next() -> None:
     assert "make test" in text
     dry = "\n".join(summary(decisions, {"ask_visiting": 2}, 0, Counter(), "r", "n", True))
     assert "Dry run: nothing was saved." in dry and "Would add 2 examples" in dry
+
+
+def test_specific_answers_in_the_domain_can_be_assigned(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    domain = tmp_path / "domain.yml"
+    domain.write_text(
+        yaml.safe_dump(
+            {
+                "intents": ["ask_visiting", "express_crisis", "greet"],
+                "responses": {
+                    "utter_greet": [{"text": "Hello"}],
+                    "utter_ask_visiting/bring_money": [{"text": "Ask the ward."}],
+                    "utter_unknown/thing": [{"text": "Not an intent of this domain."}],
+                },
+            }
+        ),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("CARERS_DOMAIN_FILE", str(domain))
+    labels = assignable_labels()
+    assert labels == ["ask_visiting", "ask_visiting/bring_money", "greet"]
+    assert resolve("ask_visiting/bring_money", labels) == ("ask_visiting/bring_money", [])
