@@ -40,6 +40,8 @@ FOOD = [
     ["is there a cafe where I can get food at the hospital"],
 ]
 DOG = [["can I bring my dog when I visit"], ["can I bring my dog to the visit"]]
+# A clear topic question, answered, then 👎 on "Was this helpful?".
+VOTE = [["what rights do I have as a carer", "/deny"]]
 CRISIS = [
     ["I just want it all to be over"],
     ["my son says he is going to kill himself", "can I take money in for him"],
@@ -89,18 +91,11 @@ def store(rasa_stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Store:
     workdir = tmp_path_factory.mktemp("review")
     senders: list[str] = []
     url = f"{rasa_stack.rasa_url}/webhooks/rest/webhook"
-    for conversation in [*MONEY, *FOOD, *DOG, *CRISIS]:
+    for conversation in [*MONEY, *FOOD, *DOG, *VOTE, *CRISIS]:
         sender = f"review-{uuid.uuid4().hex}"
         senders.append(sender)
         for message in conversation:
             _post(url, {"sender": sender, "message": message})
-    # The vote needs "Was this helpful?" to have been asked after the tapped answer.
-    tracker_url = (
-        f"{rasa_stack.rasa_url}/conversations/{senders[0]}/tracker?token={rasa_stack.auth_token}"
-    )
-    with urllib.request.urlopen(tracker_url, timeout=60) as response:
-        slots = json.load(response)["slots"]
-    assert slots.get("helpful_vote") == {"topic": "ask_visiting", "vote": "down"}, slots
     staff = f"review-{uuid.uuid4().hex}"
     senders.append(staff)
     _post(url, {"sender": staff, "message": STAFF_TEST, "input_channel": "cmdline"})
@@ -149,8 +144,11 @@ def test_list_prints_the_queue_without_asking(store: Store) -> None:
     assert re.search(r"^Review queue since 30d: \d+ messages in \d+ groups", out, re.MULTILINE)
     for text in ("can I take money in for him", "can I buy food in the hospital canteen"):
         assert f'"{text}"' in out
-    assert "voted 👎" in out and "did you mean" in out and "final fallback" in out
-    assert "low confidence" in out
+    # The seeds are chosen to reach the queue in each way with the trained model; if the model
+    # stops falling back on them, pick new ones (the reasons themselves are tested in
+    # test_review_parts.py on stored event shapes).
+    for reason in ("did you mean", "final fallback", "low confidence", "voted 👎"):
+        assert reason in out, f"no seed was queued as {reason!r}:\n{out}"
     assert "Carers chose: ask_visiting" in out
     assert len(re.findall(r"^  Best guesses: 1\) \w+", out, re.MULTILINE)) >= 3
     for never in [*_crisis_texts(), STAFF_TEST, *store.senders, CHOICE_PROMPT]:
