@@ -24,15 +24,16 @@ export TRANSFORMERS_OFFLINE := 1
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
                    $(wildcard bot/nlu/*.py)
 
-.PHONY: help install train run shell test lint validate telegram purge bench insights lock clean
+.PHONY: help install train run shell test lint validate telegram purge bench insights review lock clean
 
 help:
 	@echo "make run       - install (first time), train if data changed, start the assistant"
 	@echo "make test      - install (first time), train if needed, run all tests"
-	@echo "make shell     - talk to the assistant in the terminal (staff testing)"
+	@echo "make shell     - talk to the assistant in the terminal as carers do (ARGS=--explain: why)"
 	@echo "make telegram  - start the Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
 	@echo "make purge DAYS=N - delete conversations older than N days"
 	@echo "make insights  - write the insight report into reports/ (SINCE=12w to change the period)"
+	@echo "make review    - staff: turn unanswered questions into examples (SINCE=30d; ARGS=--list or --dry-run)"
 	@echo "make bench     - run the benchmarks and update BENCHMARKS.md (ARGS=--quick for a smoke run)"
 
 install: $(STAMP)
@@ -58,7 +59,7 @@ run: $(STAMP) $(MODEL)
 	$(PY) -m bot.launcher
 
 shell: $(STAMP) $(MODEL)
-	$(PY) -m bot.launcher --shell
+	$(PY) -m bot.launcher --shell $(ARGS)
 
 lint: $(STAMP)
 	$(RUFF) check .
@@ -82,6 +83,9 @@ purge: $(STAMP)
 
 insights: $(STAMP)
 	$(PY) -m bot.insights --since $(or $(SINCE),90d) --out reports/
+
+review: $(STAMP)
+	$(PY) -m bot.review --since $(or $(SINCE),30d) $(ARGS)
 
 bench: $(STAMP) $(MODEL)
 	$(PY) -m bench $(ARGS)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -22,6 +23,9 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bot.shell.client import ShellClient
+from bot.shell.session import interactive
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 VENV_BIN = Path(sys.executable).parent
@@ -293,7 +297,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--shell",
         action="store_true",
-        help="start the action server, then `rasa shell` in this terminal (for staff)",
+        help="start the action server and Rasa on loopback, then the staff shell (bot.shell) "
+        "in this terminal: the same guarded REST channel carers use",
+    )
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="with --shell: show under each reply why it was chosen (staff only)",
     )
     return parser.parse_args(argv)
 
@@ -306,12 +316,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         actions_port=args.actions_port,
         web_port=None if (args.no_web or args.shell) else args.web_port,
         host="127.0.0.1" if args.shell else "0.0.0.0",
-        auth_token=os.environ.get("RASA_AUTH_TOKEN") or None,
+        auth_token=(
+            shell_token(args.explain) if args.shell else os.environ.get("RASA_AUTH_TOKEN") or None
+        ),
         cors=os.environ.get("CARERS_CORS_ORIGINS", DEFAULT_CORS),
+        log_dir=Path(tempfile.mkdtemp(prefix="carers-shell-")) if args.shell else None,
     )
     stack.build()
     if args.shell:
-        return run_shell(stack)
+        return run_shell(stack, args.explain)
     print("Starting the action server and Rasa (loading the model takes ~30 s)…")
     stack.start()
     print(
@@ -324,23 +337,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     return stack.wait()
 
 
-def run_shell(stack: Stack) -> int:
-    """`rasa shell` in the foreground with the real action server behind it."""
-    stack.services["actions"].start()
+def shell_token(explain: bool) -> str | None:
+    """A random API token for this shell run only, when --explain needs Rasa's tracker API."""
+    return secrets.token_urlsafe(24) if explain else None
+
+
+def run_shell(stack: Stack, explain: bool = False) -> int:
+    """The staff shell in the foreground, talking to this stack over the guarded REST channel.
+
+    Both servers listen on loopback only; their logs go to a temporary folder so they do not
+    interleave with the conversation. The API token (with --explain) lives in this process and
+    Rasa's argv only.
+    """
+    print("Starting the action server and Rasa on this machine (about 30 s)…", flush=True)
     try:
-        argv = [
-            str(VENV_BIN / "rasa"),
-            "shell",
-            "--model",
-            str(stack.model),
-            "--endpoints",
-            str(stack._endpoints_file()),
-            "--port",
-            str(stack.rasa_port),
-        ]
-        return subprocess.call(argv, cwd=REPO_ROOT, env=child_env())
+        stack.start()
+        return interactive(ShellClient(stack.rasa_url, token=stack.auth_token), explain)
     except KeyboardInterrupt:
         return 0
+    except (RuntimeError, TimeoutError):
+        print(f"The assistant did not start; logs are in {stack.log_dir}", file=sys.stderr)
+        return 1
     finally:
         stack.stop()
 

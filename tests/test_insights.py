@@ -49,11 +49,11 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from bot.content.messages import message
 from bot.insights.__main__ import main as insights_main
-from bot.insights.__main__ import parse_when
 from bot.insights.figures import normalise_question, week_of, weeks_between
 from bot.insights.report import Report, build_report, report_topics
 from bot.insights.suppress import FEWER, HIDDEN, Cell, Group, primary, secondary, share
 from bot.locate import resolve
+from bot.period import parse_when
 from bot.redact import redact_text
 from bot.tracker_store import RedactingTrackerStore
 

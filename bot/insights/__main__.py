@@ -3,36 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 import time
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 from bot.insights.report import build_report
 from bot.insights.store import StoreMissing
+from bot.period import parse_when
 from bot.purge import display_url, tracker_db_url
-
-_AGO_RE = re.compile(r"^(\d+)([dw])$")
-SECONDS = {"d": 86_400, "w": 7 * 86_400}
-
-
-def parse_when(value: str, now: float) -> float:
-    """``90d`` / ``12w`` (that long before now) or an ISO date or date-time (UTC if no zone)."""
-    value = value.strip()
-    match = _AGO_RE.match(value)
-    if match:
-        return now - int(match.group(1)) * SECONDS[match.group(2)]
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(
-            f"{value!r}: use a number of days or weeks (90d, 12w) or a date (2025-01-31)"
-        ) from err
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
