@@ -22,7 +22,7 @@ export TRANSFORMERS_OFFLINE := 1
 
 # Everything that changes what `rasa train` produces.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
-                   $(wildcard bot/nlu/*.py)
+                   $(wildcard bot/nlu/*.py) content/safety.yml
 
 .PHONY: help install train run shell test lint validate telegram purge bench insights review lock clean
 

@@ -1,6 +1,9 @@
 """``action_follow_up``: runs after every topic answer.
 
-It does at most one thing, so a follow-up never adds noise:
+When the message named self-harm, suicide, violence or death without a risk now (the NLU
+pipeline's risk level "concern", ``bot/nlu/risk.py``), it first adds one calm line with the
+carer's nation's urgent route (``utter_concern_line``). Then it does at most one thing, so a
+follow-up never adds noise:
 
 * if a film speaks to the topic just answered and has not been shown or offered in this
   conversation, it offers that film (once per conversation);
@@ -41,6 +44,9 @@ class ActionFollowUp(Action):
         if not isinstance(intent, str):
             return []
         events: list[EventType] = []
+        risk = tracker.latest_message.get("risk") or {}
+        if isinstance(risk, dict) and risk.get("level") == CONCERN_LEVEL:
+            dispatcher.utter_message(response=CONCERN_LINE)
         if tracker.get_slot(FEEDBACK_TOPIC_SLOT):
             events.append(SlotSet(FEEDBACK_TOPIC_SLOT, None))  # an earlier question was ignored
         offered = offered_films(tracker)

@@ -129,8 +129,8 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         if not args.quick:
             RECORDS.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")
     if "crisis" in sections:
-        LOGGER.info("== held-out crisis set")
-        results["crisis_eval"] = nlu.score_crisis_eval(model)
+        LOGGER.info("== graded risk set (frozen and development parts)")
+        results["risk_eval"] = nlu.score_risk_eval(model)
     if "speed" in sections:
         LOGGER.info("== speed and memory")
         settings = latency.SpeedSettings.quick() if args.quick else latency.SpeedSettings()

@@ -67,10 +67,28 @@ def _char_ngrams_up_to_3(config: dict[str, Any]) -> None:
             entry["max_ngram"] = 3
 
 
-def _swap_diet_for_logreg(config: dict[str, Any]) -> None:
-    pipeline = config["pipeline"]
-    index = next(i for i, c in enumerate(pipeline) if c.get("name") == "DIETClassifier")
-    pipeline[index] = {"name": "LogisticRegressionClassifier", "max_iter": 1000}
+FUSION = "bot.nlu.fusion_classifier.FusionIntentClassifier"
+EMBEDDINGS = "bot.nlu.sentence_featurizer.SentenceEmbeddingFeaturizer"
+
+
+def _swap_classifier(replacement: dict[str, Any]) -> ConfigChange:
+    def change(config: dict[str, Any]) -> None:
+        pipeline = config["pipeline"]
+        index = next(i for i, c in enumerate(pipeline) if c.get("name") == FUSION)
+        pipeline[index] = dict(replacement)
+
+    return change
+
+
+_DIET = {
+    "name": "DIETClassifier",
+    "epochs": 60,
+    "number_of_transformer_layers": 0,
+    "entity_recognition": False,
+    "constrain_similarities": True,
+    "random_seed": 42,
+}
+_RASA_LOGREG = {"name": "LogisticRegressionClassifier", "max_iter": 1000}
 
 
 class InMemoryTrackerStack(Stack):
@@ -115,26 +133,27 @@ class Experiment:
 
 EXPERIMENTS: tuple[Experiment, ...] = (
     Experiment(
-        "diet-30-epochs",
-        "DIETClassifier epochs 60 → 30",
-        _set("DIETClassifier", epochs=30),
+        "diet-sparse-dense",
+        "FusionIntentClassifier → DIETClassifier on the same sparse + sentence features",
+        _swap_classifier(_DIET),
+        training=True,
+    ),
+    Experiment(
+        "rasa-logreg",
+        "FusionIntentClassifier → Rasa's LogisticRegressionClassifier (unscaled features)",
+        _swap_classifier(_RASA_LOGREG),
+        training=True,
+    ),
+    Experiment(
+        "no-embeddings",
+        "sentence embeddings removed (sparse features only, scaled)",
+        _remove(EMBEDDINGS),
         training=True,
     ),
     Experiment(
         "char-2-3",
         "char_wb CountVectorsFeaturizer n-grams 2-4 → 2-3",
         _char_ngrams_up_to_3,
-    ),
-    Experiment(
-        "logreg",
-        "DIETClassifier → LogisticRegressionClassifier (sparse features unchanged)",
-        _swap_diet_for_logreg,
-        training=True,
-    ),
-    Experiment(
-        "logreg-fallback-0.3",
-        "LogisticRegressionClassifier, FallbackClassifier threshold 0.55 → 0.3",
-        _both(_swap_diet_for_logreg, _set("FallbackClassifier", threshold=0.3)),
     ),
     Experiment(
         "in-memory-tracker",
@@ -147,26 +166,6 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         "action-server replies validated with a jsonschema validator built once",
         cv=False,
         stack=CachedValidatorStack,
-    ),
-    Experiment(
-        "no-ted",
-        "TEDPolicy removed (RulePolicy + MemoizationPolicy only)",
-        cv=False,
-        model_config=_remove("TEDPolicy"),
-    ),
-    Experiment(
-        "validator+no-ted",
-        "cached-action-validator and no-ted together",
-        cv=False,
-        stack=CachedValidatorStack,
-        model_config=_remove("TEDPolicy"),
-    ),
-    Experiment(
-        "validator+no-ted+logreg",
-        "cached-action-validator, no-ted and logreg together",
-        cv=False,
-        stack=CachedValidatorStack,
-        model_config=_both(_remove("TEDPolicy"), _swap_diet_for_logreg),
     ),
 )
 BY_NAME = {e.name: e for e in EXPERIMENTS}
@@ -196,12 +195,11 @@ def story_accuracy(model: Path, out: Path) -> dict[str, Any]:
 
 
 def _crisis_eval(model: Path) -> dict[str, Any]:
-    """The held-out crisis set on a variant's model (the safety gate any change must pass)."""
-    from bench.nlu import score_crisis_eval
+    """The frozen risk set on a variant's model (the safety gate any change must pass)."""
+    from bench.nlu import score_risk_eval
 
-    scores = score_crisis_eval(model)
-    keys = ("recall", "false_alarm_rate", "caught", "crisis_total", "false_alarms")
-    return {key: scores[key] for key in keys} | {"missed": scores["missed"]}
+    frozen = score_risk_eval(model)["test"]
+    return {"recall": frozen["acute_recall"], "false_alarm_rate": frozen["false_acute_rate"]}
 
 
 def _speed_pair(experiment: Experiment, model: Path, workdir: Path) -> dict[str, Any]:

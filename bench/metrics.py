@@ -115,20 +115,23 @@ def crisis_scores(
 
 
 def classifier_intent(parsed: dict[str, Any], fallback: str = "nlu_fallback") -> str | None:
-    """The intent DIET itself ranked first, undoing FallbackClassifier and SafetyNet.
+    """The intent the classifier itself ranked first, undoing FallbackClassifier and RiskAssessor.
 
-    FallbackClassifier puts ``nlu_fallback`` on top of DIET's ranking; SafetyNet puts a
-    ``express_crisis`` at 1.0 on top and drops the classifier's own crisis entry, but records
-    that entry's confidence (``safety_net.crisis_confidence``). Rebuild DIET's ranking from
-    that and take its top.
+    FallbackClassifier puts ``nlu_fallback`` on top of the ranking. RiskAssessor puts
+    ``express_crisis`` at 1.0 on top when acute, or removes it (renormalising the rest) when not,
+    and records the classifier's own crisis confidence (``risk.crisis_confidence``). Rebuild the
+    classifier's ranking from that and take its top.
     """
     ranking = [dict(item) for item in parsed.get("intent_ranking") or [] if isinstance(item, dict)]
-    net = parsed.get("safety_net") or {}
-    if net.get("triggered"):
-        ranking = ranking[1:]  # the entry SafetyNet added
-        confidence = net.get("crisis_confidence")
-        if confidence is not None:
-            ranking.append({"name": CRISIS_INTENT, "confidence": float(confidence)})
+    risk = parsed.get("risk") or {}
+    confidence = risk.get("crisis_confidence")
+    if risk.get("level") == "acute" and ranking and ranking[0].get("confidence") == 1.0:
+        ranking = ranking[1:]  # the entry RiskAssessor added
+    if confidence is not None and not any(i.get("name") == CRISIS_INTENT for i in ranking):
+        if risk.get("level") != "acute":  # the rest was renormalised without the crisis share
+            for item in ranking:
+                item["confidence"] = float(item.get("confidence") or 0.0) * (1 - confidence)
+        ranking.append({"name": CRISIS_INTENT, "confidence": float(confidence)})
     ranking = [item for item in ranking if item.get("name") != fallback]
     if not ranking:
         intent = parsed.get("intent") or {}

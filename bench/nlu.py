@@ -4,13 +4,13 @@ For every fold the pipeline in config.yml (or a variant, for experiments) is tra
 fold's training part with ``rasa.model_training.train_nlu``, loaded with ``Agent.load`` exactly
 as the server loads a model, and every held-out message is parsed. Two predictions are kept:
 
-* ``final``: the intent the server acts on (after FallbackClassifier and SafetyNet), where
-  ``nlu_fallback`` counts as wrong; crisis recall is computed from it;
-* ``classifier``: DIET's own top intent (``bench.metrics.classifier_intent``), comparable to the
-  baseline, which has no fallback.
+* ``final``: the intent the server acts on (after FallbackClassifier and RiskAssessor), where
+  ``nlu_fallback`` counts as wrong;
+* ``classifier``: the classifier's own top intent (``bench.metrics.classifier_intent``),
+  comparable to the baseline, which has no fallback.
 
 ``rasa test nlu`` cannot give the first: its report undoes fallback predictions.
-The held-out crisis set (tests/data/crisis_eval.yml) is scored with the full trained model.
+The graded-risk set (tests/data/risk_eval/) is scored with the full trained model.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from bench import CRISIS_INTENT, FALLBACK_INTENT, REPO_ROOT, SEED
+from bench import FALLBACK_INTENT, REPO_ROOT, SEED
 from bench.baseline import baseline_predict
 from bench.metrics import classification_scores, classifier_intent, crisis_scores, mean
 from bench.metrics import stratified_folds as make_folds
@@ -38,7 +38,7 @@ LOGGER = logging.getLogger("bench.nlu")
 CONFIG = REPO_ROOT / "config.yml"
 DOMAIN = REPO_ROOT / "domain.yml"
 NLU_DATA = REPO_ROOT / "data" / "nlu"
-CRISIS_EVAL = REPO_ROOT / "tests" / "data" / "crisis_eval.yml"
+RISK_EVAL = REPO_ROOT / "tests" / "data" / "risk_eval"
 
 ConfigChange = Callable[[dict[str, Any]], None]
 
@@ -78,7 +78,7 @@ def component(config: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def quick_change(config: dict[str, Any]) -> None:
-    """Smoke-run settings: a couple of epochs, so every code path runs in seconds."""
+    """Smoke-run settings: a couple of epochs where a component has them (DIET, TED)."""
     for name in ("DIETClassifier", "TEDPolicy"):
         try:
             component(config, name)["epochs"] = 2
@@ -103,12 +103,15 @@ async def _parse_all(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
     results = []
     for text in texts:
         parsed = await agent.parse_message(text)
-        net = parsed.get("safety_net") or {}
+        risk = parsed.get("risk") or {}
+        intent = (parsed.get("intent") or {}).get("name")
+        selected = (parsed.get("response_selector") or {}).get(intent) or {}
         results.append(
             {
-                "final": (parsed.get("intent") or {}).get("name"),
+                "final": intent,
                 "classifier": classifier_intent(parsed),
-                "safety_net": net.get("source") if net.get("overridden") else None,
+                "risk": risk.get("level"),
+                "answer": (selected.get("response") or {}).get("intent_response_key"),
             }
         )
     return results
@@ -235,7 +238,7 @@ def summarise(
         )
         if final
         else 0.0,
-        "safety_net_overrides": sum(1 for r in records if r.get("safety_net")),
+        "risk_levels": dict(Counter(str(r.get("risk")) for r in records)),
         "crisis": crisis_scores(gold, final),
         "fold_stats": fold_stats,
         "mean_fold_train_seconds": round(mean([f["train_seconds"] for f in fold_stats]), 1),
@@ -255,27 +258,49 @@ def top_confusions(gold: list[str], predicted: list[str], limit: int = 10) -> li
     return [[g, p, n] for (g, p), n in pairs.most_common(limit)]
 
 
-def score_crisis_eval(model: Path) -> dict[str, Any]:
-    """Held-out crisis set through the full trained model: recall and false alarms."""
+def score_risk_eval(model: Path) -> dict[str, Any]:
+    """The graded-risk evaluation set (tests/data/risk_eval) through the full trained model,
+    frozen test part and development part, scored as tests/test_risk_eval.py scores them."""
     from rasa.core.agent import Agent
 
     quiet_rasa()
-    sets = yaml.safe_load(CRISIS_EVAL.read_text(encoding="utf-8"))
-    crisis, calm = list(sets["crisis"]), list(sets["not_crisis"])
     agent = Agent.load(str(model))
-    parsed = asyncio.run(_parse_all(agent, crisis + calm))
-    gold = [CRISIS_INTENT] * len(crisis) + ["not_crisis"] * len(calm)
-    final = [p["final"] for p in parsed]
-    scores = crisis_scores(gold, final)
-    scores["classifier_recall"] = round(
-        sum(p["classifier"] == CRISIS_INTENT for p in parsed[: len(crisis)]) / len(crisis), 4
-    )
-    scores["missed"] = [
-        t for t, p in zip(crisis, final[: len(crisis)], strict=True) if p != CRISIS_INTENT
-    ]
-    scores["false_alarm_texts"] = [
-        t for t, p in zip(calm, final[len(crisis) :], strict=True) if p == CRISIS_INTENT
-    ]
+    result = {}
+    for part in ("test", "dev"):
+        data = yaml.safe_load((RISK_EVAL / f"{part}.yml").read_text(encoding="utf-8"))
+        items = [(level, item) for level in ("acute", "concern", "none") for item in data[level]]
+        parsed = asyncio.run(_parse_raw(agent, [item["text"] for _, item in items]))
+        result[part] = risk_scores(
+            [(lvl, item, p) for (lvl, item), p in zip(items, parsed, strict=True)]
+        )
     del agent
     gc.collect()
-    return scores
+    return result
+
+
+async def _parse_raw(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
+    return [await agent.parse_message(text) for text in texts]
+
+
+def risk_scores(parsed: list[tuple[str, dict[str, Any], dict[str, Any]]]) -> dict[str, Any]:
+    """Acute recall, acute replies to concern/none, concern answered on the right topic."""
+    levels = ("acute", "concern", "none")
+    counts = {level: sum(1 for g, _, _ in parsed if g == level) for level in levels}
+    acute_hits = sum(1 for g, _, p in parsed if g == "acute" and p["risk"]["level"] == "acute")
+    false_acute = sum(1 for g, _, p in parsed if g != "acute" and p["risk"]["level"] == "acute")
+    concern_ok = sum(
+        1
+        for g, item, p in parsed
+        if g == "concern" and p["risk"]["level"] != "acute" and p["intent"]["name"] == item["topic"]
+    )
+    return {
+        "messages": counts,
+        "acute_recall": round(acute_hits / counts["acute"], 4),
+        "false_acute_rate": round(false_acute / (counts["concern"] + counts["none"]), 4),
+        "concern_right_topic": round(concern_ok / counts["concern"], 4),
+        "acute_missed_reasons": [
+            p["risk"]["reason"]
+            for g, _, p in parsed
+            if g == "acute" and p["risk"]["level"] != "acute"
+        ],
+    }

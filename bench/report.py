@@ -53,25 +53,32 @@ TARGETS: tuple[Target, ...] = (
         lambda v, r: v >= 0.92 and v > _baseline_accuracy(r),
     ),
     Target(
-        "CV accuracy, final (after fallback and safety net)",
-        "≥ 0.92 and above the baseline",
+        "CV accuracy, final (after fallback and risk assessor)",
+        "≥ 0.90 and 3 points above the baseline",
         lambda r: _get(r, "nlu", "final", "accuracy"),
         lambda v: f"{v:.3f} (baseline {{baseline}})",
-        lambda v, r: v >= 0.92 and v > _baseline_accuracy(r),
+        lambda v, r: v >= 0.90 and v >= _baseline_accuracy(r) + 0.03,
     ),
     Target(
-        "Crisis recall, held-out crisis set (issue 4)",
+        "Acute recall, frozen risk set (issue 12)",
         "1.000",
-        lambda r: _get(r, "crisis_eval", "recall"),
+        lambda r: _get(r, "risk_eval", "test", "acute_recall"),
         lambda v: f"{v:.3f}",
         lambda v, r: v >= 1.0,
     ),
     Target(
-        "False-crisis rate, held-out crisis set (issue 4)",
-        "≤ 0.03",
-        lambda r: _get(r, "crisis_eval", "false_alarm_rate"),
+        "Acute replies to concern/none, frozen risk set (issue 12)",
+        "≤ 0.02",
+        lambda r: _get(r, "risk_eval", "test", "false_acute_rate"),
         lambda v: f"{v:.3f}",
-        lambda v, r: v <= 0.03,
+        lambda v, r: v <= 0.02,
+    ),
+    Target(
+        "Concern answered on the right topic, frozen risk set (issue 12)",
+        "≥ 0.85",
+        lambda r: _get(r, "risk_eval", "test", "concern_right_topic"),
+        lambda v: f"{v:.3f}",
+        lambda v, r: v >= 0.85,
     ),
     Target(
         "p95 latency, 50 thinking carers",
@@ -234,9 +241,8 @@ def _understanding(results: dict[str, Any]) -> list[str]:
     ]
     lines += [
         "",
-        f"Safety net turned {nlu['safety_net_overrides']} held-out messages into express_crisis. "
-        "Its patterns were written with the training data in view, so the crisis recall on the "
-        "folds is optimistic; the held-out crisis set below is the honest figure.",
+        f"Risk levels given to the held-out messages: {nlu.get('risk_levels', {})}. The graded "
+        "risk set below, written by someone who never saw the patterns, is the honest figure.",
         f"Mean training time per fold (NLU only, in-process): {nlu['mean_fold_train_seconds']} s.",
         "",
         "Per-intent F1 (final / classifier / baseline), weakest first:",
@@ -260,28 +266,26 @@ def _understanding(results: dict[str, Any]) -> list[str]:
     if nlu.get("confusions"):
         lines += ["", "Most frequent mistakes (gold → final):", ""]
         lines += _table(["Gold", "Final", "n"], [list(c) for c in nlu["confusions"]])
-    crisis = results.get("crisis_eval")
-    if crisis:
-        lines += [
-            "",
-            "### Held-out crisis set (tests/data/crisis_eval.yml), full trained model",
-            "",
-        ]
+    risk = results.get("risk_eval")
+    if risk:
+        lines += ["", "### Graded risk set (tests/data/risk_eval/), full trained model", ""]
+        rows = []
+        for part, label in (("test", "frozen test part"), ("dev", "development part")):
+            scores = risk.get(part)
+            if scores:
+                rows.append(
+                    [
+                        label,
+                        scores["messages"],
+                        _f(scores["acute_recall"]),
+                        _f(scores["false_acute_rate"]),
+                        _f(scores["concern_right_topic"]),
+                    ]
+                )
         lines += _table(
-            ["Crisis messages", "Caught", "Recall", "Classifier alone", "Calm", "False alarms"],
-            [
-                [
-                    crisis["crisis_total"],
-                    crisis["caught"],
-                    _f(crisis["recall"]),
-                    _f(crisis["classifier_recall"]),
-                    crisis["not_crisis_total"],
-                    f"{crisis['false_alarms']} ({_f(crisis['false_alarm_rate'])})",
-                ]
-            ],
+            ["Part", "Messages", "Acute recall", "Acute on concern/none", "Concern right topic"],
+            rows,
         )
-        for text in crisis.get("missed", []):
-            lines.append(f"- MISSED: {text}")
     return lines
 
 

@@ -67,27 +67,10 @@ async def test_did_you_mean_asks_to_rephrase_when_nothing_fits() -> None:
     assert [m["text"] for m in messages] == [message("ask_rephrase").text]
 
 
-async def test_did_you_mean_gives_crisis_routes_when_crisis_ranks_high() -> None:
-    state = tracker("it's all too much tonight", [("express_crisis", 0.35), ("ask_visiting", 0.1)])
-    _, messages = await run(ActionDefaultAskAffirmation(), state)
-    assert [m["response"] for m in messages] == ["utter_crisis", "utter_crisis_continue"]
-
-
-async def test_did_you_mean_gives_crisis_routes_when_a_pattern_matches() -> None:
-    state = tracker("i keep thinking about ending my life", [("ask_visiting", 0.3)])
-    _, messages = await run(ActionDefaultAskAffirmation(), state)
-    assert messages[0]["response"] == "utter_crisis"
-
-
 async def test_rephrase() -> None:
     events, messages = await run(ActionDefaultAskRephrase(), tracker("hmm", UNSURE))
     assert events == []
     assert [m["text"] for m in messages] == [message("ask_rephrase").text]
-
-
-async def test_rephrase_checks_for_crisis_too() -> None:
-    _, messages = await run(ActionDefaultAskRephrase(), tracker("I want to die", UNSURE))
-    assert messages[0]["response"] == "utter_crisis"
 
 
 async def test_final_fallback_offers_menu_and_a_person() -> None:
@@ -99,9 +82,16 @@ async def test_final_fallback_offers_menu_and_a_person() -> None:
     assert "contact the ward" in final.text
 
 
-async def test_final_fallback_checks_for_crisis() -> None:
-    _, messages = await run(ActionDefaultFallback(), tracker("he says he'll kill me", UNSURE))
-    assert [m["response"] for m in messages] == ["utter_crisis", "utter_crisis_continue"]
+async def test_fallbacks_never_judge_risk_themselves() -> None:
+    """Risk is decided once, in the NLU pipeline: a fallback never sends the crisis routes."""
+    state = tracker("I want to die", [("express_crisis", 0.35), ("ask_visiting", 0.1)])
+    for action in (
+        ActionDefaultAskAffirmation(),
+        ActionDefaultAskRephrase(),
+        ActionDefaultFallback(),
+    ):
+        _, messages = await run(action, state)
+        assert all(m.get("response") != "utter_crisis" for m in messages), action.name()
 
 
 async def test_contacts_form_question() -> None:

@@ -63,7 +63,7 @@ def _ranking(*pairs: tuple[str, float]) -> list[dict[str, Any]]:
     return [{"name": name, "confidence": conf} for name, conf in pairs]
 
 
-def test_classifier_intent_undoes_fallback_and_safety_net() -> None:
+def test_classifier_intent_undoes_fallback_and_risk_assessor() -> None:
     plain = {"intent": {"name": "greet"}, "intent_ranking": _ranking(("greet", 0.9))}
     assert classifier_intent(plain) == "greet"
     fallback = {
@@ -71,7 +71,7 @@ def test_classifier_intent_undoes_fallback_and_safety_net() -> None:
         "intent_ranking": _ranking(("nlu_fallback", 0.55), ("ask_visiting", 0.4), ("greet", 0.3)),
     }
     assert classifier_intent(fallback) == "ask_visiting"
-    # SafetyNet put crisis on top and dropped DIET's crisis entry (0.45, DIET's best).
+    # RiskAssessor put crisis on top and dropped the classifier's crisis entry (0.45, its best).
     rescued = {
         "intent": {"name": "express_crisis"},
         "intent_ranking": _ranking(
@@ -79,16 +79,23 @@ def test_classifier_intent_undoes_fallback_and_safety_net() -> None:
             ("nlu_fallback", 0.55),
             ("express_distress", 0.3),
         ),
-        "safety_net": {"triggered": True, "overridden": True, "crisis_confidence": 0.45},
+        "risk": {"level": "acute", "crisis_confidence": 0.45},
     }
     assert classifier_intent(rescued) == "express_crisis"
-    # A pattern fired although DIET preferred another intent.
+    # A pattern fired although the classifier preferred another intent.
     pattern = {
         "intent": {"name": "express_crisis"},
         "intent_ranking": _ranking(("express_crisis", 1.0), ("express_distress", 0.8)),
-        "safety_net": {"triggered": True, "overridden": True, "crisis_confidence": 0.1},
+        "risk": {"level": "acute", "crisis_confidence": 0.1},
     }
     assert classifier_intent(pattern) == "express_distress"
+    # Not acute: the classifier's crisis guess (0.6) was removed and the rest renormalised.
+    demoted = {
+        "intent": {"name": "ask_rights"},
+        "intent_ranking": _ranking(("ask_rights", 0.9), ("ask_visiting", 0.1)),
+        "risk": {"level": "concern", "crisis_confidence": 0.6},
+    }
+    assert classifier_intent(demoted) == "express_crisis"
 
 
 def test_baseline_learns_a_tiny_dataset() -> None:
@@ -138,7 +145,7 @@ def _results() -> dict[str, Any]:
         {"text": "help", "gold": "express_crisis", "final": "express_crisis"},
     ]
     records[2]["classifier"] = "express_distress"
-    records[2]["safety_net"] = "pattern"
+    records[2]["risk"] = "acute"
     for record, label in zip(records, ["greet", "greet", "greet"], strict=True):
         record["baseline"] = label
     nlu = summarise(records, [{"train_seconds": 10.0}], folds=5, seed=42)
@@ -180,8 +187,8 @@ def test_report_puts_targets_beside_results_and_is_honest() -> None:
     assert rows["Closed-loop throughput"][2:] == ("not measured", "not measured")
     assert rows["Rasa server peak RSS under load"][3] == "met"
     # final accuracy 2/3 is below 0.92 even though it beats the baseline (1/3)
-    assert rows["CV accuracy, final (after fallback and safety net)"][3] == "**NOT met**"
-    assert "baseline 0.333" in rows["CV accuracy, final (after fallback and safety net)"][2]
+    assert rows["CV accuracy, final (after fallback and risk assessor)"][3] == "**NOT met**"
+    assert "baseline 0.333" in rows["CV accuracy, final (after fallback and risk assessor)"][2]
 
     text = render(results, [], notes="## Findings\n\nSomething we tried.")
     assert text.startswith("# Benchmarks\n")

@@ -25,6 +25,9 @@ pytestmark = pytest.mark.stack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DOMAIN = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
+# The topic overviews and specific answers live in data/answers/ (merged into the domain by Rasa).
+for _path in sorted((REPO_ROOT / "data" / "answers").glob("*.yml")):
+    DOMAIN["responses"].update(yaml.safe_load(_path.read_text(encoding="utf-8"))["responses"])
 UNCLEAR_CANDIDATES = [
     "blorp zzzq wibble",
     "flibber jabber",

@@ -1,4 +1,5 @@
-"""The assistant's answers in ``domain.yml``: complete, short, plain, sourced and safe.
+"""The assistant's answers (``domain.yml`` and the specific answers in ``data/answers/``):
+complete, short, plain, sourced and safe.
 
 Issue 2 item 4: every topic has a substantive answer with 2-4 quick replies, messages stay short
 enough for a phone, the mean Flesch reading ease is at least 65, every factual answer records its
@@ -87,7 +88,52 @@ def responses(domain: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
         f"message:{key}": [{"text": found.text, "buttons": found.buttons}]
         for key, found in messages().items()
     }
-    return {**domain["responses"], **sent_by_code}
+    return {**domain["responses"], **answers(), **sent_by_code}
+
+
+def answers() -> dict[str, list[dict[str, Any]]]:
+    """The specific answers (retrieval responses utter_ask_<topic>/<key>) in data/answers/."""
+    found: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted((REPO_ROOT / "data" / "answers").glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for name, variants in (data.get("responses") or {}).items():
+            assert name not in found, f"{name} is defined twice"
+            found[name] = variants
+    return found
+
+
+def answer_keys() -> set[str]:
+    """Every ``ask_<topic>/<key>`` label used by a training example (general excluded)."""
+    from rasa.shared.nlu.training_data.loading import load_data
+
+    data = load_data(str(REPO_ROOT / "data" / "nlu"))
+    return {
+        m.get("intent_response_key")
+        for m in data.intent_examples
+        if m.get("intent_response_key") and not m.get("intent_response_key").endswith("/general")
+    }
+
+
+MIN_SPECIFIC_WORDS, MAX_SPECIFIC_WORDS = 30, 120
+
+
+def test_there_are_about_150_specific_answers_each_with_examples_and_an_answer() -> None:
+    specific = {name for name in answers() if "/" in name}
+    assert len(specific) >= 140
+    keys = answer_keys()
+    assert {f"utter_{key}" for key in keys} == specific
+
+
+def test_specific_answers_are_30_to_120_words_answer_first_and_sourced() -> None:
+    recorded = sources()
+    for name, variants in answers().items():
+        if "/" not in name:
+            continue
+        assert recorded.get(name), f"{name}: no sources"
+        assert any(not v.get("condition") for v in variants), f"{name}: no default variant"
+        for text in _texts(variants):
+            words = word_count(text)
+            assert MIN_SPECIFIC_WORDS <= words <= MAX_SPECIFIC_WORDS, (name, words)
 
 
 @pytest.fixture(scope="module")
@@ -128,6 +174,9 @@ def _known_phone_digits() -> tuple[set[str], str]:
             with open(path, encoding="utf-8") as handle:
                 walk(yaml.safe_load(handle))
             used.append(f"content/{name}")
+    if RESEARCH_BRIEF.is_file():  # numbers the brief gives with their sources (e.g. HIW)
+        found.update(_digits(n) for n in phone_numbers(RESEARCH_BRIEF.read_text(encoding="utf-8")))
+        used.append("the research brief")
     if not found:
         return {_digits(n) for n in FALLBACK_PHONE_ALLOW_LIST}, "fallback allow-list"
     return found, ", ".join(used)

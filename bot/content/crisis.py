@@ -7,6 +7,8 @@ so it reads the very same response Rasa would send instead of keeping its own co
 
 from __future__ import annotations
 
+import html
+import re
 from typing import Any
 
 from bot.content import ContentError
@@ -46,3 +48,51 @@ def crisis_variant_texts() -> frozenset[str]:
         for variant in variants
         if isinstance(variant, dict) and isinstance(variant.get("text"), str)
     )
+
+
+# --- the same routes for the website (issue 12: one source for every channel) ------------------
+
+# Numbers as written in utter_crisis -> how a phone dials them. "text SHOUT to 85258" is an SMS.
+_NUMBER_RE = re.compile(r"\b(?:0\d{3} \d{3} \d{4}|116 123|999|111|85258)\b")
+
+
+def crisis_parts() -> list[list[str | dict[str, str]]]:
+    """``utter_crisis`` (all nations) as lines of parts: text, or {"tel"|"sms", "text"}.
+
+    The website's urgent-help page and the widget's offline "Urgent help" panel are built from
+    this, so they can never drift from what the assistant sends.
+    """
+    lines: list[list[str | dict[str, str]]] = []
+    for line in crisis_text().splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        parts: list[str | dict[str, str]] = []
+        cursor = 0
+        for match in _NUMBER_RE.finditer(line):
+            if match.start() > cursor:
+                parts.append(line[cursor : match.start()])
+            number = match.group()
+            kind = "sms" if line[: match.start()].rstrip().lower().endswith("to") else "tel"
+            parts.append({kind: number.replace(" ", ""), "text": number})
+            cursor = match.end()
+        if cursor < len(line):
+            parts.append(line[cursor:])
+        lines.append(parts)
+    return lines
+
+
+def crisis_html() -> str:
+    """The routes as an HTML list with tap-to-call links (all text escaped)."""
+    items = []
+    for parts in crisis_parts():
+        html_parts = []
+        for part in parts:
+            if isinstance(part, str):
+                html_parts.append(html.escape(part))
+            else:
+                scheme = "sms" if "sms" in part else "tel"
+                target = html.escape(part[scheme], quote=True)
+                html_parts.append(f'<a href="{scheme}:{target}">{html.escape(part["text"])}</a>')
+        items.append(f"  <li>{''.join(html_parts)}</li>")
+    return '<ul class="crisis-list">\n' + "\n".join(items) + "\n</ul>"

@@ -1,11 +1,8 @@
-"""The safety net's patterns (``content/safety.yml``) and the pure check that uses them.
+"""The curated risk patterns (``content/safety.yml``): loading, normalising and matching.
 
-A carer in crisis must never get a FAQ answer or a "did you mean…?". The classifier alone
-cannot promise that: a vaguely worded crisis message can score low and become
-``nlu_fallback``. ``assess()`` is the deterministic second opinion: curated patterns over
-normalised text, OR-ed with the classifier's own ranking for ``express_crisis``. It is a pure
-function so it can be table-tested without a model, and it is used both by the NLU component
-(``bot.nlu.safety_net``) and by anything else that needs the same decision.
+Acute patterns, idiom exceptions, concern frames and risk terms, compiled once and matched over
+normalised text. The decision that combines them with the models lives in ``bot.nlu.risk``
+(one place); nothing else in the project judges risk.
 """
 
 from __future__ import annotations
@@ -43,27 +40,12 @@ class SafetyRules:
 
     patterns: tuple[SafetyPattern, ...]
     exceptions: tuple[SafetyPattern, ...]
-    ranking_threshold: float
-    ranking_threshold_with_idiom: float
     max_chars: int
     # Graded risk (bot/nlu/risk.py): frames that explain alarming words as practice, the past,
     # improvement, a victim's question or a worry; words that make a message a concern at least.
     concern_frames: tuple[SafetyPattern, ...] = ()
     risk_terms: tuple[SafetyPattern, ...] = ()
     risk_thresholds: Mapping[str, float] | None = None
-
-
-@dataclass(frozen=True)
-class SafetyVerdict:
-    """The decision for one message. ``reason`` never contains the user's text."""
-
-    is_crisis: bool
-    source: str | None = None  # "pattern" or "ranking"
-    pattern_id: str | None = None
-    category: str | None = None
-    crisis_confidence: float | None = None  # express_crisis confidence in the ranking
-    idiom_id: str | None = None  # a known non-crisis idiom seen in the message
-    reason: str = "no crisis signal"
 
 
 # --- normalisation ----------------------------------------------------------------------------
@@ -192,10 +174,6 @@ def parse_rules(data: Any) -> SafetyRules:
     where = "content/safety.yml"
     if not isinstance(data, Mapping):
         raise ContentError(f"{where}: top level must be a mapping")
-    threshold = _threshold(data, "ranking_threshold", where)
-    idiom_threshold = _threshold(data, "ranking_threshold_with_idiom", where)
-    if idiom_threshold < threshold:
-        raise ContentError(f"{where}: ranking_threshold_with_idiom below ranking_threshold")
     max_chars = require(data, "max_chars", int, where)
     if isinstance(max_chars, bool) or max_chars < 1000:
         raise ContentError(f"{where}: max_chars must be an integer >= 1000")
@@ -236,20 +214,11 @@ def parse_rules(data: Any) -> SafetyRules:
     return SafetyRules(
         compiled_patterns,
         compiled_exceptions,
-        threshold,
-        idiom_threshold,
         max_chars,
         frames,
         terms,
         {str(k): float(v) for k, v in risk_thresholds.items()},
     )
-
-
-def _threshold(data: Mapping[str, Any], key: str, where: str) -> float:
-    value = require(data, key, (int, float), where)
-    if isinstance(value, bool) or not 0 < value <= 1:
-        raise ContentError(f"{where}: {key} must be in (0, 1]")
-    return float(value)
 
 
 _COMPILED: dict[str, tuple[Any, SafetyRules]] = {}
@@ -329,40 +298,3 @@ def find_risk_term(text: Any, rules: SafetyRules) -> SafetyPattern | None:
 def match_pattern(text: Any, rules: SafetyRules) -> SafetyPattern | None:
     """The first pattern that matches outside every exception idiom, or None."""
     return scan(text, rules)[0]
-
-
-def assess(
-    text: Any, ranking: Sequence[Any] | None = None, rules: SafetyRules | None = None
-) -> SafetyVerdict:
-    """Is this message a crisis? Patterns first, then the classifier's ranking.
-
-    ``ranking`` is Rasa's ``intent_ranking`` (a list of ``{"name", "confidence"}``); an
-    ``nlu_fallback`` entry on top is simply skipped over. Only ever says "crisis" or "no
-    signal": it never overrules a classifier that already chose express_crisis.
-    """
-    rules = rules or load_rules()
-    confidence = crisis_confidence(ranking)
-    pattern, idiom = scan(text, rules)
-    idiom_id = idiom.id if idiom else None
-    if pattern is not None:
-        return SafetyVerdict(
-            True,
-            "pattern",
-            pattern.id,
-            pattern.category,
-            confidence,
-            idiom_id,
-            f"matched safety pattern '{pattern.id}' ({pattern.category})",
-        )
-    threshold = rules.ranking_threshold_with_idiom if idiom else rules.ranking_threshold
-    if confidence is not None and confidence >= threshold:
-        return SafetyVerdict(
-            True,
-            "ranking",
-            None,
-            None,
-            confidence,
-            idiom_id,
-            f"{CRISIS_INTENT} ranked {confidence:.2f} >= {threshold:.2f}",
-        )
-    return SafetyVerdict(False, crisis_confidence=confidence, idiom_id=idiom_id)

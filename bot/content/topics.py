@@ -9,8 +9,17 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
-from bot.content import ContentError, check_unique, check_url, load_yaml, require
+from bot.content import (
+    ContentError,
+    _load_cached,
+    check_unique,
+    check_url,
+    content_dir,
+    load_yaml,
+    require,
+)
 
 _INTENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 # What may answer a topic: a domain response, a custom action or a form.
@@ -74,29 +83,45 @@ def topic_buttons(intents: list[str]) -> list[dict[str, str]]:
     return [{"title": topic_title(intent), "payload": f"/{intent}"} for intent in intents]
 
 
+def _source_files() -> list[tuple[str, Any]]:
+    """content/sources.yml, then one file per topic group in content/answer_sources/."""
+    files = [("sources.yml", load_yaml("sources"))]
+    folder = content_dir() / "answer_sources"
+    for path in sorted(folder.glob("*.yml")) if folder.is_dir() else []:
+        files.append((f"answer_sources/{path.name}", _load_cached(str(path), path.stat().st_mtime)))
+    return files
+
+
 def sources() -> dict[str, list[str]]:
-    """Response name -> the source URLs its facts rest on (``content/sources.yml``)."""
-    data = load_yaml("sources")
-    if not isinstance(data, dict) or not isinstance(data.get("sources"), dict):
-        raise ContentError("sources.yml: expected a 'sources' mapping of response -> URLs")
+    """Response name -> the source URLs its facts rest on (content/sources.yml and
+    content/answer_sources/*.yml, one file per group of specific answers)."""
     result: dict[str, list[str]] = {}
-    for response, urls in data["sources"].items():
-        where = f"sources.yml: {response}"
-        if not isinstance(response, str) or not response.startswith(("utter_", "message:")):
-            raise ContentError(
-                f"{where}: keys must be response names (utter_*) or message:<key> for "
-                "content/messages.yml"
-            )
-        if not isinstance(urls, list) or not urls:
-            raise ContentError(f"{where}: expected a non-empty list of URLs")
-        for url in urls:
-            if not isinstance(url, str):
-                raise ContentError(f"{where}: not a URL: {url!r}")
-            check_url(url, where)
-        if len(set(urls)) != len(urls):
-            raise ContentError(f"{where}: a URL is listed twice")
-        result[response] = list(urls)
+    for name, data in _source_files():
+        if not isinstance(data, dict) or not isinstance(data.get("sources"), dict):
+            raise ContentError(f"{name}: expected a 'sources' mapping of response -> URLs")
+        for response, urls in data["sources"].items():
+            if response in result:
+                raise ContentError(f"{name}: {response} is listed in two source files")
+            result[response] = _checked_urls(f"{name}: {response}", response, urls)
     return result
+
+
+def _checked_urls(where: str, response: Any, urls: Any) -> list[str]:
+    """One entry's URLs, checked (a response name as key, a non-empty list, no repeats)."""
+    if not isinstance(response, str) or not response.startswith(("utter_", "message:")):
+        raise ContentError(
+            f"{where}: keys must be response names (utter_*) or message:<key> for "
+            "content/messages.yml"
+        )
+    if not isinstance(urls, list) or not urls:
+        raise ContentError(f"{where}: expected a non-empty list of URLs")
+    for url in urls:
+        if not isinstance(url, str):
+            raise ContentError(f"{where}: not a URL: {url!r}")
+        check_url(url, where)
+    if len(set(urls)) != len(urls):
+        raise ContentError(f"{where}: a URL is listed twice")
+    return list(urls)
 
 
 def sources_for(response: str) -> list[str]:

@@ -72,6 +72,8 @@ class Figures:
     unanswered: list[Unanswered] = field(default_factory=list)
     unanswered_hidden: int = 0  # distinct questions left out (fewer than 5 conversations)
     crisis_responses: Cell = field(default_factory=Cell)
+    # Messages per risk level (acute / concern / none) as the NLU pipeline decided it.
+    risk_levels: dict[str, Cell] = field(default_factory=dict)
     film_offers: dict[str, Cell] = field(default_factory=dict)
     film_lists: Cell = field(default_factory=Cell)
     regions: dict[str, Cell] = field(default_factory=dict)
@@ -99,6 +101,7 @@ class Figures:
             self.film_offers,
             self.regions,
             self.vote_totals,
+            self.risk_levels,
         ):
             cells += table.values()
         for pair in self.votes.values():
@@ -167,6 +170,8 @@ def compute(
             if message.intent in figures.topic_totals:
                 figures.topic_totals[message.intent].add(person)
                 figures.topics_by_week[(message.intent, week)].add(person)
+            if message.risk is not None:
+                figures.risk_levels.setdefault(message.risk, Cell()).add(person)
             text = message.unanswered_text
             if text:
                 questions[normalise_question(text)].add(person)

@@ -264,6 +264,11 @@ def tables(
             share(figures.ended_in_fallback, figures.conversations),
         ],
         ["Crisis responses", figures.crisis_responses.shown],
+        *[
+            [f"Messages at risk level: {level}", figures.risk_levels[level].shown]
+            for level in ("acute", "concern", "none")
+            if level in figures.risk_levels
+        ],
         ["Film list opened", figures.film_lists.shown],
         ["Helpfulness votes: yes", figures.vote_totals[VOTE_UP].shown],
         ["Helpfulness votes: no", figures.vote_totals[VOTE_DOWN].shown],

@@ -65,6 +65,7 @@ class Message:
     text: str | None = None  # redacted; kept only for unanswered typed messages
     gave_up: bool = False  # the two-stage fallback ended with its final message
     crisis_reply: bool = False  # the assistant answered with the crisis help
+    risk: str | None = None  # the NLU pipeline's risk level: acute, concern or none
 
     @property
     def not_understood(self) -> bool:
@@ -115,6 +116,14 @@ def _intent(event: dict[str, Any]) -> str | None:
     intent = parse_data.get("intent") if isinstance(parse_data, dict) else None
     name = intent.get("name") if isinstance(intent, dict) else None
     return name if isinstance(name, str) else None
+
+
+def _risk_level(event: dict[str, Any]) -> str | None:
+    """The risk level the NLU pipeline recorded (bot/nlu/risk.py), never any text."""
+    parse_data = event.get("parse_data")
+    risk = parse_data.get("risk") if isinstance(parse_data, dict) else None
+    level = risk.get("level") if isinstance(risk, dict) else None
+    return level if level in ("acute", "concern", "none") else None
 
 
 def _timestamp(event: dict[str, Any]) -> float:
@@ -191,7 +200,9 @@ class _Reader:
         intent = _intent(event)
         payload = raw.startswith("/")
         text = redact_text(raw) if intent in UNANSWERED_INTENTS and not payload else None
-        message = Message(timestamp=when, intent=intent, payload=payload, text=text)
+        message = Message(
+            timestamp=when, intent=intent, payload=payload, text=text, risk=_risk_level(event)
+        )
         conversation.messages.append(message)
         self._message = message
         self._action = None

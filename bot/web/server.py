@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import logging
 import sys
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from string import Template
 from urllib.parse import urlsplit
+
+from bot.content.crisis import crisis_html, crisis_parts
 
 logger = logging.getLogger(__name__)
 
@@ -67,6 +70,18 @@ CONTENT_TYPES = {
     ".js": "text/javascript; charset=utf-8",
     ".svg": "image/svg+xml",
 }
+
+
+CRISIS_SCRIPT = "/widget/crisis-routes.js"
+
+
+def crisis_script() -> bytes:
+    """The widget's offline "Urgent help" routes, generated from utter_crisis (domain.yml).
+
+    Loaded before widget.js, so the panel works even when the assistant cannot be reached.
+    """
+    routes = json.dumps(crisis_parts(), ensure_ascii=False).replace("<", "\\u003c")
+    return f"window.CARERS_CRISIS_ROUTES = {routes};\n".encode()
 
 
 def check_rasa_url(url: str) -> str:
@@ -147,6 +162,8 @@ class Site:
         """
         layout = Template((self.web_dir / "site" / "layout.html").read_text(encoding="utf-8"))
         main = (self.web_dir / "site" / "pages" / page.source).read_text(encoding="utf-8")
+        # The urgent-help list is built from utter_crisis, never copied by hand.
+        main = Template(main).safe_substitute(crisis_routes=crisis_html())
         text = layout.substitute(
             title=html.escape(page.title),
             nav=self._nav(page),
@@ -164,6 +181,8 @@ class Site:
         for page in PAGES:
             if page.path == path:
                 return HTTPStatus.OK, CONTENT_TYPES[".html"], self.render(page)
+        if path == CRISIS_SCRIPT:
+            return HTTPStatus.OK, CONTENT_TYPES[".js"], crisis_script()
         asset = ASSETS.get(path)
         if asset is not None:
             return HTTPStatus.OK, CONTENT_TYPES[asset.suffix], asset.read_bytes()

@@ -1,8 +1,9 @@
-"""Table tests for the safety net: ``bot.content.safety.assess`` and the ``SafetyNet`` component.
+"""Table tests for the graded risk decision: patterns, idioms, frames, ``decide()`` and the
+``RiskAssessor`` component.
 
-These need no trained model: they pin the deterministic half of the crisis path (the curated
-patterns in content/safety.yml) so a crisis phrased in a way DIET has never seen still becomes
-express_crisis. The model-backed half is scored in tests/test_crisis_eval.py.
+These need no trained model: they pin the deterministic half (content/safety.yml) and the way
+the votes are combined (bot/nlu/risk.py). The model-backed whole is scored on the evaluation set
+in tests/test_risk_eval.py.
 """
 
 from __future__ import annotations
@@ -20,19 +21,27 @@ from rasa.shared.nlu.training_data.message import Message
 from bot.content import ContentError, load_yaml
 from bot.content.safety import (
     CATEGORIES,
-    assess,
+    find_frame,
+    find_risk_term,
     load_rules,
     match_pattern,
     normalise,
     normalise_variants,
     parse_rules,
+    scan,
 )
-from bot.nlu.safety_net import SAFETY_NET_KEY, SafetyNet
+from bot.nlu.risk import ACUTE, CONCERN, NONE, RiskThresholds, decide
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RULES = load_rules()
 
-# --- assess(): patterns alone (no ranking) ----------------------------------------------------
+
+def alarming(text: Any, rules: Any = RULES) -> bool:
+    """Does an acute pattern match outside every idiom?"""
+    return scan(text, rules)[0] is not None
+
+
+# --- the acute patterns alone -------------------------------------------------------------------
 
 CRISIS = [
     # the carer, first person, direct
@@ -156,27 +165,25 @@ NOT_CRISIS = [
 
 @pytest.mark.parametrize(("text", "pattern_id"), CRISIS)
 def test_crisis_phrases_match_the_expected_pattern(text: str, pattern_id: str) -> None:
-    verdict = assess(text, None, RULES)
-    assert verdict.is_crisis, text
-    assert verdict.source == "pattern"
-    assert verdict.pattern_id == pattern_id, (text, verdict.pattern_id)
-    assert verdict.category in CATEGORIES
+    pattern = scan(text, RULES)[0]
+    assert pattern is not None, text
+    assert pattern.id == pattern_id, (text, pattern.id)
+    assert pattern.category in CATEGORIES
 
 
 @pytest.mark.parametrize("text", ROBUSTNESS)
 def test_typos_case_emoji_and_invisible_characters_are_still_caught(text: str) -> None:
-    assert assess(text, None, RULES).is_crisis, text
+    assert alarming(text), text
 
 
 @pytest.mark.parametrize("text", NEGATION_POLICY)
 def test_negated_statements_still_get_the_gentle_check(text: str) -> None:
-    assert assess(text, None, RULES).is_crisis, text
+    assert alarming(text), text
 
 
 @pytest.mark.parametrize("text", NOT_CRISIS)
 def test_idioms_distress_and_questions_are_not_crisis(text: str) -> None:
-    verdict = assess(text, None, RULES)
-    assert not verdict.is_crisis, (text, verdict.pattern_id)
+    assert not alarming(text), (text, match_pattern(text, RULES))
 
 
 @pytest.mark.parametrize(
@@ -189,53 +196,77 @@ def test_idioms_distress_and_questions_are_not_crisis(text: str) -> None:
     ],
 )
 def test_an_idiom_only_cancels_a_match_inside_its_own_span(text: str) -> None:
-    assert assess(text, None, RULES).is_crisis, text
+    assert alarming(text), text
 
 
-# --- the ranking route --------------------------------------------------------------------------
+# --- decide(): how the votes combine ------------------------------------------------------------
 
 
 def ranking(*pairs: tuple[str, float]) -> list[dict[str, Any]]:
     return [{"name": name, "confidence": conf} for name, conf in pairs]
 
 
-def test_express_crisis_high_in_the_ranking_is_crisis_even_without_a_pattern() -> None:
-    threshold = RULES.ranking_threshold
-    verdict = assess(
-        "I don't know what to do with myself",
-        ranking(
-            ("nlu_fallback", 0.55),
-            ("express_distress", 0.5),
-            ("express_crisis", threshold),
-        ),
-        RULES,
-    )
-    assert verdict.is_crisis
-    assert verdict.source == "ranking"
-    assert verdict.crisis_confidence == pytest.approx(threshold)
+def probs(acute: float, concern: float) -> dict[str, float]:
+    return {ACUTE: acute, CONCERN: concern, NONE: 1.0 - acute - concern}
 
 
-def test_an_idiom_raises_the_bar_for_the_ranking_route() -> None:
-    """DIET reacts to "dead" in "dead tired": the idiom explains it, so the net adds nothing."""
-    middling = ranking(("nlu_fallback", 0.55), ("express_crisis", 0.45))
-    idiom = assess("I'm dead tired after the ward round", middling, RULES)
-    assert not idiom.is_crisis
-    assert idiom.idiom_id == "dead_as_intensifier"
-    assert assess("I'm exhausted after the ward round", middling, RULES).is_crisis
-    sure = ranking(("express_crisis", RULES.ranking_threshold_with_idiom))
-    assert assess("I'm dead tired after the ward round", sure, RULES).is_crisis
-    # an idiom never cancels a pattern match elsewhere in the message
-    assert assess("I'm dead tired and I want to die", middling, RULES).source == "pattern"
+LIMITS = RiskThresholds()
 
 
-def test_express_crisis_low_in_the_ranking_is_not_crisis() -> None:
-    verdict = assess(
-        "I'm upset",
-        ranking(("express_distress", 0.9), ("express_crisis", RULES.ranking_threshold - 0.01)),
-        RULES,
-    )
-    assert not verdict.is_crisis
-    assert verdict.crisis_confidence == pytest.approx(RULES.ranking_threshold - 0.01)
+def test_a_pattern_is_acute_unless_the_risk_model_is_sure_it_is_not() -> None:
+    text = "he says he will kill himself tonight"
+    assert decide(text, RULES).level == ACUTE  # no model: the pattern decides
+    assert decide(text, RULES, None, probs(0.3, 0.6), LIMITS).reason.startswith("pattern:")
+    low = probs(LIMITS.keep_acute / 2, 0.9)
+    assert decide(text, RULES, None, low, LIMITS).level == CONCERN
+
+
+def test_a_concern_frame_makes_a_downgrade_easier() -> None:
+    text = "are patients on suicide watch checked through the night"
+    assert find_frame(text, RULES) is not None
+    middling = probs((LIMITS.keep_acute + LIMITS.keep_acute_with_frame) / 2, 0.7)
+    decision = decide(text, RULES, None, middling, LIMITS)
+    assert decision.level == CONCERN
+    assert decision.reason.startswith("frame:")
+
+
+def test_the_risk_model_alone_can_call_indirect_wording_acute() -> None:
+    text = "I've left the back door unlocked for whoever finds me"
+    sure = probs(LIMITS.model_acute + 0.1, 0.0)
+    assert decide(text, RULES, None, sure, LIMITS).level == ACUTE
+    unsure = probs(LIMITS.model_acute - 0.2, 0.0)
+    assert decide(text, RULES, None, unsure, LIMITS).level == NONE
+
+
+def test_an_idiom_stops_the_model_alone_from_raising_the_alarm() -> None:
+    text = "lol I'm dead, he wants to be a chef when he gets out"
+    decision = decide(text, RULES, None, probs(0.95, 0.0), LIMITS)
+    assert decision.level == NONE
+    assert decision.reason.startswith("idiom:")
+
+
+def test_the_classifier_vote_needs_support_from_the_risk_model() -> None:
+    text = "I don't know what to do with myself"
+    crisis = ranking(("express_crisis", LIMITS.classifier_acute + 0.1), ("express_distress", 0.1))
+    assert decide(text, RULES, crisis, probs(LIMITS.classifier_support, 0.0), LIMITS).level == ACUTE
+    unsupported = probs(LIMITS.classifier_support / 2, 0.0)
+    assert decide(text, RULES, crisis, unsupported, LIMITS).level != ACUTE
+
+
+def test_risk_words_without_danger_are_a_concern_and_hyperbole_is_nothing() -> None:
+    past = "his dad died two years ago, is there bereavement support for families"
+    assert find_risk_term(past, RULES) is not None
+    assert decide(past, RULES, None, probs(0.01, 0.2), LIMITS).level == CONCERN
+    for idiom in ["this form is killing me, how do I claim travel", "I could murder a cuppa"]:
+        assert decide(idiom, RULES, None, probs(0.01, 0.01), LIMITS).level == NONE, idiom
+
+
+def test_the_decision_records_ids_and_numbers_never_text() -> None:
+    text = "i want to die"
+    record = decide(text, RULES, None, probs(0.9, 0.05), LIMITS).as_parse_data()
+    assert record["level"] == ACUTE
+    assert set(record) == {"level", "reason", "p_acute", "p_concern", "crisis_confidence"}
+    assert "die" not in repr(record)
 
 
 @pytest.mark.parametrize(
@@ -251,7 +282,7 @@ def test_express_crisis_low_in_the_ranking_is_not_crisis() -> None:
     ],
 )
 def test_malformed_rankings_are_ignored_safely(bad_ranking: Any) -> None:
-    assert not assess("hello", bad_ranking, RULES).is_crisis
+    assert decide("hello", RULES, bad_ranking).level == NONE
 
 
 # --- bad input never crashes ------------------------------------------------------------------
@@ -276,31 +307,31 @@ def test_malformed_rankings_are_ignored_safely(bad_ranking: Any) -> None:
     ],
 )
 def test_odd_input_is_handled_without_error(text: Any) -> None:
-    verdict = assess(text, None, RULES)
-    assert verdict.is_crisis is False
+    assert not alarming(text)
+    assert decide(text, RULES).level == NONE
 
 
 def test_50kb_message_is_scanned_quickly_and_completely() -> None:
     filler = "We talked about visiting times and the bus. " * 1200  # ~53 kB
     assert len(filler) > 50_000
     start = time.perf_counter()
-    assert not assess(filler, None, RULES).is_crisis
-    assert assess(filler + " I want to die", None, RULES).is_crisis
+    assert not alarming(filler)
+    assert alarming(filler + " I want to die")
     assert time.perf_counter() - start < 5.0
 
 
 def test_only_the_head_and_tail_of_a_very_long_message_are_scanned() -> None:
     budget = RULES.max_chars
     middle = "x " * budget + " i want to die " + "y " * budget
-    assert not assess(middle, None, RULES).is_crisis  # beyond the documented budget
-    assert assess("i want to die " + "z " * budget, None, RULES).is_crisis
-    assert assess("z " * budget + " i want to die", None, RULES).is_crisis
+    assert not alarming(middle)  # beyond the documented budget
+    assert alarming("i want to die " + "z " * budget)
+    assert alarming("z " * budget + " i want to die")
 
 
 def test_worst_case_input_stays_fast() -> None:
     nasty = "he will my the a " * 4000  # words that start many patterns, 68 kB
     start = time.perf_counter()
-    assert not assess(nasty, None, RULES).is_crisis
+    assert not alarming(nasty)
     assert time.perf_counter() - start < 5.0
 
 
@@ -320,7 +351,7 @@ def test_every_pattern_example_is_caught_by_that_pattern() -> None:
     for pattern in RULES.patterns:
         variants = normalise_variants(pattern.example)
         assert any(pattern.regex.search(v) for v in variants), (pattern.id, pattern.example)
-        assert assess(pattern.example, None, RULES).is_crisis, pattern.id
+        assert alarming(pattern.example), pattern.id
 
 
 def test_every_exception_example_is_an_idiom_and_not_crisis() -> None:
@@ -342,8 +373,7 @@ def test_catalogue_covers_every_category_and_required_idioms() -> None:
         "murder a curry",
         "the ward round killed me",
     ]:
-        assert not assess(idiom, None, RULES).is_crisis, idiom
-    assert 0 < RULES.ranking_threshold <= 0.5
+        assert not alarming(idiom), idiom
     assert 4096 <= RULES.max_chars <= 50_000  # Telegram's limit .. the bad-input size
 
 
@@ -360,9 +390,8 @@ def _raw() -> dict[str, Any]:
         (lambda d: d["patterns"][0].update(regex="a*"), "empty string"),
         (lambda d: d["patterns"][1].update(id=d["patterns"][0]["id"]), "duplicate"),
         (lambda d: d["patterns"][0].pop("example"), "missing 'example'"),
-        (lambda d: d.update(ranking_threshold=0), "ranking_threshold"),
-        (lambda d: d.update(ranking_threshold=1.5), "ranking_threshold"),
-        (lambda d: d.update(ranking_threshold_with_idiom=0.1), "below ranking_threshold"),
+        (lambda d: d["concern_frames"][0].update(kind="bogus"), "unknown frame kind"),
+        (lambda d: d["risk_thresholds"].update(model_acute=1.5), "risk_thresholds"),
         (lambda d: d.update(max_chars=10), "max_chars"),
         (lambda d: d.update(patterns=[]), "no patterns"),
     ],
@@ -388,129 +417,111 @@ def test_catalogue_is_read_through_the_content_dir(tmp_path: Path, monkeypatch) 
     (tmp_path / "safety.yml").write_text(yaml.safe_dump(data), encoding="utf-8")
     monkeypatch.setenv("CARERS_CONTENT_DIR", str(tmp_path))
     rules = load_rules()
-    assert assess("a zebra", None, rules).is_crisis
-    assert not assess("I want to die", None, rules).is_crisis
+    assert alarming("a zebra", rules)
+    assert not alarming("I want to die", rules)
 
 
-def test_config_places_safety_net_after_the_fallback_classifier() -> None:
+def test_config_places_the_risk_assessor_last_with_the_fallback_threshold() -> None:
     config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
     names = [step["name"] for step in config["pipeline"]]
-    assert "bot.nlu.safety_net.SafetyNet" in names
-    assert names.index("bot.nlu.safety_net.SafetyNet") > names.index("FallbackClassifier")
-    assert names[-1] == "bot.nlu.safety_net.SafetyNet"
+    assessor = "bot.nlu.risk_assessor.RiskAssessor"
+    assert names[-1] == assessor
+    assert names.index(assessor) > names.index("FallbackClassifier")
     fallback = next(step for step in config["pipeline"] if step["name"] == "FallbackClassifier")
-    assert RULES.ranking_threshold_with_idiom == pytest.approx(fallback["threshold"])
+    step = next(step for step in config["pipeline"] if step["name"] == assessor)
+    assert step["fallback_threshold"] == pytest.approx(fallback["threshold"])
 
 
-# --- the Rasa component -----------------------------------------------------------------------
+def test_frames_and_terms_examples_are_recognised() -> None:
+    for frame in RULES.concern_frames:
+        assert find_frame(frame.example, RULES) is not None, frame.id
+    for term in RULES.risk_terms:
+        assert find_risk_term(term.example, RULES) is not None, term.id
+
+
+# --- the Rasa component -------------------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
-def component() -> SafetyNet:
-    return SafetyNet(SafetyNet.get_default_config())
+def assessor(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    from rasa.engine.storage.local_model_storage import LocalModelStorage
+    from rasa.engine.storage.resource import Resource
+
+    from bot.nlu.risk_assessor import RiskAssessor
+
+    storage = LocalModelStorage(tmp_path_factory.mktemp("risk"))
+    return RiskAssessor({"fallback_threshold": 0.4}, storage, Resource("risk"))
 
 
-def make_message(text: Any, intent: str | None, ranked: list[dict[str, Any]]) -> Message:
+def make_message(text: Any, ranked: list[dict[str, Any]]) -> Message:
     data: dict[str, Any] = {TEXT: text}
-    if intent is not None:
-        data[INTENT] = {"name": intent, "confidence": ranked[0]["confidence"] if ranked else 0.0}
+    if ranked:
+        data[INTENT] = dict(ranked[0])
         data[INTENT_RANKING_KEY] = ranked
     return Message(data=data)
 
 
-def test_registered_with_rasa_as_an_untrainable_intent_classifier() -> None:
-    from rasa.engine.recipes.default_recipe import DefaultV1Recipe
-
-    registered = DefaultV1Recipe._from_registry("bot.nlu.safety_net.SafetyNet")
-    assert registered.clazz is SafetyNet
-    assert not registered.is_trainable
-    assert DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER in registered.types
-
-
-def test_pattern_overrides_a_confident_faq_intent(component: SafetyNet) -> None:
-    original = ranking(("ask_visiting", 0.92), ("ask_travel_support", 0.05))
-    message = make_message("before the visit I want to kill myself", "ask_visiting", original)
-    component.process([message])
+def test_acute_puts_express_crisis_on_top_and_drops_a_specific_answer(assessor: Any) -> None:
+    message = make_message(
+        "before the visit I want to kill myself", ranking(("ask_visiting", 0.92))
+    )
+    message.set("entities", [{"entity": "answer", "value": "book_visit", "start": 0, "end": 5}])
+    assessor.process([message])
     assert message.get(INTENT) == {"name": "express_crisis", "confidence": 1.0}
-    names = [item["name"] for item in message.get(INTENT_RANKING_KEY)]
-    assert names == ["express_crisis", "ask_visiting", "ask_travel_support"]
-    record = message.get(SAFETY_NET_KEY)
-    assert record["source"] == "pattern"
-    assert record["pattern_id"] == "harm_verb_self"
-    assert record["category"] == "suicide_self"
-    assert record["previous_intent"] == "ask_visiting"
-    assert record["overridden"] is True
-    assert "kill" not in repr(record)  # never the user's words
-    output = message.as_dict(only_output_properties=True)
-    assert output[SAFETY_NET_KEY]["pattern_id"] == "harm_verb_self"
-    assert output[INTENT]["name"] == "express_crisis"
-
-
-def test_nlu_fallback_is_rescued_by_the_ranking(component: SafetyNet) -> None:
-    ranked = ranking(("nlu_fallback", 0.55), ("express_distress", 0.41), ("express_crisis", 0.35))
-    message = make_message("it's all a bit much and I don't know any more", "nlu_fallback", ranked)
-    component.process([message])
-    assert message.get(INTENT)["name"] == "express_crisis"
-    ranking_after = message.get(INTENT_RANKING_KEY)
-    assert [r["name"] for r in ranking_after] == [
+    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)] == [
         "express_crisis",
-        "nlu_fallback",
-        "express_distress",
+        "ask_visiting",
     ]
-    record = message.get(SAFETY_NET_KEY)
-    assert record["source"] == "ranking"
-    assert record["previous_intent"] == "nlu_fallback"
-    assert record["crisis_confidence"] == pytest.approx(0.35)
+    assert message.get("entities") == []
+    record = message.as_dict(only_output_properties=True)["risk"]
+    assert record["level"] == ACUTE and record["reason"] == "pattern:harm_verb_self"
+    assert "kill" not in repr(record)
 
 
-def test_a_crisis_the_classifier_already_found_is_kept_and_recorded(component: SafetyNet) -> None:
-    ranked = ranking(("express_crisis", 0.97), ("express_distress", 0.02))
-    message = make_message("everything feels like too much", "express_crisis", ranked)
-    component.process([message])
-    assert message.get(INTENT)["name"] == "express_crisis"
-    assert [r["name"] for r in message.get(INTENT_RANKING_KEY)].count("express_crisis") == 1
-    assert message.get(SAFETY_NET_KEY)["overridden"] is False
+def test_a_crisis_guess_that_is_not_acute_goes_to_the_real_question(assessor: Any) -> None:
+    ranked = ranking(("express_crisis", 0.5), ("ask_carer_support", 0.45), ("out_of_scope", 0.05))
+    message = make_message("his dad died two years ago, is there bereavement support", ranked)
+    assessor.process([message])
+    assert message.get(INTENT)["name"] == "ask_carer_support"
+    assert message.get(INTENT)["confidence"] == pytest.approx(0.9)  # 0.45 / (1 - 0.5)
+    assert message.get("risk")["level"] == CONCERN
 
 
-@pytest.mark.parametrize(
-    ("text", "intent"),
-    [
-        ("can I visit on Sunday", "ask_visiting"),
-        ("the cake was to die for", "out_of_scope"),
-        ("I'm in bits after the visit", "express_distress"),
-    ],
-)
-def test_non_crisis_messages_are_left_untouched(
-    component: SafetyNet, text: str, intent: str
-) -> None:
-    ranked = ranking((intent, 0.9), ("express_crisis", 0.05))
-    message = make_message(text, intent, ranked)
-    before = copy.deepcopy(message.data)
-    component.process([message])
-    assert message.data == before
-    assert SAFETY_NET_KEY not in message.as_dict(only_output_properties=True)
-
-
-@pytest.mark.parametrize(
-    "text",
-    [None, "", "   ", "\x00\x01", "😢😢😢", b"\xff\xfe", "x" * 50_000, "مرحبا", 42],
-)
-def test_component_never_raises_on_bad_text(component: SafetyNet, text: Any) -> None:
-    message = make_message(text, "nlu_fallback", ranking(("nlu_fallback", 0.55)))
-    assert component.process([message]) == [message]
+def test_a_weak_second_guess_becomes_did_you_mean(assessor: Any) -> None:
+    ranked = ranking(("express_crisis", 0.4), ("ask_visiting", 0.2), ("ask_rights", 0.2))
+    message = make_message("the queue at the gifts desk nearly killed me", ranked)
+    assessor.process([message])
     assert message.get(INTENT)["name"] == "nlu_fallback"
+    assert message.get("risk")["level"] == NONE
 
 
-def test_component_handles_messages_without_any_intent(component: SafetyNet) -> None:
-    crisis, calm = make_message("i want to die", None, []), make_message("hi", None, [])
-    component.process([crisis, calm])
-    assert crisis.get(INTENT)["name"] == "express_crisis"
-    assert crisis.get(INTENT_RANKING_KEY)[0]["name"] == "express_crisis"
-    assert calm.get(INTENT) is None
+@pytest.mark.parametrize(
+    "text", [None, "", "   ", "\x00\x01", "😢😢😢", b"\xff\xfe", "x" * 50_000, "مرحبا", 42]
+)
+def test_component_never_raises_on_bad_text(assessor: Any, text: Any) -> None:
+    message = make_message(text, ranking(("nlu_fallback", 0.4)))
+    assert assessor.process([message]) == [message]
+    assert message.get("risk")["level"] in (ACUTE, CONCERN, NONE)
 
 
-def test_50kb_crisis_message_through_the_component(component: SafetyNet) -> None:
-    text = "blah " * 10_000 + "he says he'll kill himself"
-    message = make_message(text, "nlu_fallback", ranking(("nlu_fallback", 0.55)))
-    component.process([message])
+def test_50kb_crisis_message_through_the_component(assessor: Any) -> None:
+    message = make_message("blah " * 10_000 + "he says he'll kill himself", [])
+    assessor.process([message])
+    assert message.get(INTENT)["name"] == "express_crisis"
+
+
+def test_the_patterns_are_stored_in_the_model_not_read_from_disk_when_serving(
+    assessor: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rasa.shared.nlu.training_data.training_data import TrainingData
+
+    from bot.nlu.risk_assessor import RiskAssessor
+
+    assessor.train(TrainingData([]))
+    monkeypatch.setenv("CARERS_CONTENT_DIR", str(tmp_path))  # the file is gone for the server
+    loaded = RiskAssessor.load(
+        {"fallback_threshold": 0.4}, assessor._model_storage, assessor._resource, None
+    )
+    message = make_message("i want to die", [])
+    loaded.process([message])
     assert message.get(INTENT)["name"] == "express_crisis"
