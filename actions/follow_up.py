@@ -29,6 +29,9 @@ from bot.content.films import film_catalogue
 
 # Only topic answers (ask_* intents) are asked about.
 TOPIC_PREFIX = "ask_"
+# The NLU pipeline's risk level for a message that names a hard subject without danger now.
+CONCERN_LEVEL = "concern"
+CONCERN_LINE = "utter_concern_line"
 
 
 class ActionFollowUp(Action):

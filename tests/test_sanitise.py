@@ -192,13 +192,11 @@ def test_every_training_example_passes_as_english_text() -> None:
 
 
 def test_crisis_phrasings_pass_as_english_text() -> None:
-    data = yaml.safe_load((REPO_ROOT / "tests" / "data" / "crisis_eval.yml").read_text("utf-8"))
-    phrases = [
-        item if isinstance(item, str) else str(item.get("text", ""))
-        for value in data.values()
-        if isinstance(value, list)
-        for item in value
-    ]
+    phrases = []
+    for part in ("dev", "test"):
+        path = REPO_ROOT / "tests" / "data" / "risk_eval" / f"{part}.yml"
+        data = yaml.safe_load(path.read_text("utf-8"))
+        phrases += [str(item["text"]) for level in data.values() for item in level]
     phrases = [phrase for phrase in phrases if phrase.strip()]
     assert len(phrases) >= 50
     assert [p for p in phrases if sanitise(p, INTENTS).kind is not InputKind.TEXT] == []

@@ -14,7 +14,6 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-import yaml
 
 from bot.web import server as web_server
 from bot.web.server import PAGES, Site, SiteError, check_rasa_url, connect_sources
@@ -116,7 +115,8 @@ def test_every_page_has_the_layout_and_one_widget_tag(served: object, page: obje
     assert html.all("main") == [{"id": "main", "class": "wrap", "tabindex": "-1"}]
     scripts = html.all("script")
     assert scripts == [
-        {"src": "/widget/widget.js", "data-rasa-url": "http://localhost:5999", "defer": None}
+        {"src": "/widget/crisis-routes.js", "defer": None},
+        {"src": "/widget/widget.js", "data-rasa-url": "http://localhost:5999", "defer": None},
     ]
     current = [a for a in html.all("a") if a.get("aria-current") == "page"]
     assert current == [{"href": page.path, "aria-current": "page"}]  # type: ignore[attr-defined]
@@ -271,19 +271,28 @@ def _digits(text: str) -> set[str]:
     return {re.sub(r"\s", "", n) for n in re.findall(r"\b\d[\d ]{1,12}\d\b", text)}
 
 
-def test_crisis_routes_match_everywhere() -> None:
-    """The widget's Urgent help, the site's page and the bot's utter_crisis give the same routes."""
-    page = (WEB_DIR / "site" / "pages" / "urgent-help.html").read_text(encoding="utf-8")
-    page_text = "".join(parse(page.encode()).text)
-    domain = yaml.safe_load((REPO_ROOT / "domain.yml").read_text(encoding="utf-8"))
-    crisis_variants = domain["responses"]["utter_crisis"]
-    default = next(v["text"] for v in crisis_variants if "condition" not in v)
+def test_crisis_routes_are_generated_from_utter_crisis(served: object) -> None:
+    """The widget's offline Urgent help and the site's page are built from the bot's utter_crisis:
+    nothing is copied by hand, so they cannot drift."""
+    from bot.content.crisis import crisis_text
+
+    default = crisis_text()
     expected = {"999", "111", "116123", "85258", "08088088000"}
-    assert expected <= _digits(default), "utter_crisis changed: update the widget and the page"
+    assert expected <= _digits(default)
+    page = fetch(served, "/urgent-help")
+    page_text = "".join(parse(page.body).text)  # type: ignore[attr-defined]
+    script = fetch(served, "/widget/crisis-routes.js")
+    assert script.getheader("Content-Type", "").startswith("text/javascript")
+    routes_js = script.body.decode("utf-8")  # type: ignore[attr-defined]
+    routes = json.loads(routes_js.split("=", 1)[1].strip().rstrip(";"))
+    spoken = "".join(p if isinstance(p, str) else p["text"] for line in routes for p in line)
+    for line in default.splitlines():
+        assert line.strip() in page_text.replace("\n", " ") or line.strip() in page_text
+        assert line.strip() in spoken
     assert expected <= _digits(page_text)
-    assert expected <= _digits(WIDGET_JS)
-    for words in ("option 2", "press 2", "NHS 24", "SHOUT", "ring the ward"):
-        assert words in default and words in page_text and words in WIDGET_JS, words
+    tel = {p.get("tel") or p.get("sms") for line in routes for p in line if isinstance(p, dict)}
+    assert expected <= tel
+    assert "116 123" not in WIDGET_JS  # no hand-copied routes left in the widget
 
 
 def test_npm_dependencies_are_pinned_exactly() -> None:
