@@ -15,16 +15,32 @@ Corrections:
     the Rasa server's CPU per message in the issue-14 profile) against ~0.4 ms for the check
     itself. We build the validator once; replies are checked against the same schema with the
     same error (``best_match``, and Rasa's message added), so nothing else changes.
+
+``waiting-tickets-stay-alive`` (:class:`WaitingTicketsStayAlive`, a ``LockStore`` subclass that
+``bot.lock_store.CarersLockStore`` builds on; nothing in Rasa is replaced)
+    Rasa's ticket lock gives a message waiting for its conversation a ticket that expires after
+    the lock lifetime, like the holder's. When a server dies holding the lock (killed in the
+    middle of a turn), the holder's ticket and the next waiter's expire within a moment of each
+    other; unless the waiter looks in exactly that moment, its own ticket is gone, it is never
+    "now serving", and it waits until the carer's client gives up. Here a waiter renews its
+    ticket each time it looks: a live waiter's ticket never expires, a dead holder's still does.
 """
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import hashlib
 import inspect
 import logging
 import sys
+import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
+
+from rasa.core.lock import Ticket, TicketLock
+from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 
 logger = logging.getLogger(__name__)
 
@@ -36,6 +52,8 @@ PINNED: dict[str, str] = {
     "RemoteAction.action_response_format_spec": (
         "091b74aa3738d1262cf3c028386aaf9dd4f0d5c1374b62392411d70a79104a46"
     ),
+    "LockStore._acquire_lock": "ead2fff373291c24619f2a2b53453f64ed2975ed68f53dce0e56041061356f05",
+    "LockStore.lock": "8b9b716c031a34445100c32e7123859553831d2ac4747ae2b47a581f137ea371",
 }
 _applied: set[str] = set()
 _originals: dict[str, Callable[..., Any]] = {}  # what a correction replaced, by PINNED name
@@ -53,6 +71,8 @@ def rasa_code() -> dict[str, Callable[..., Any]]:
     current = {
         "RemoteAction._validate_action_result": RemoteAction._validate_action_result,
         "RemoteAction.action_response_format_spec": RemoteAction.action_response_format_spec,
+        "LockStore._acquire_lock": LockStore._acquire_lock,
+        "LockStore.lock": LockStore.lock,
     }
     return {**current, **_originals}
 
@@ -90,6 +110,55 @@ def cached_action_reply_validator() -> Callable[[Any, dict[str, Any]], bool]:
 
     _validate_action_result.__qualname__ = "RemoteAction._validate_action_result"
     return _validate_action_result
+
+
+class WaitingTicketsStayAlive(LockStore):
+    """Rasa's lock store whose waiting tickets are renewed while they wait (see above)."""
+
+    lock_lifetime: float = LOCK_LIFETIME
+
+    async def _acquire_lock(
+        self, conversation_id: str, ticket: int, wait_time_in_seconds: float
+    ) -> TicketLock:
+        """Rasa's wait loop (``LockStore._acquire_lock``) plus the renewal of our ticket."""
+        if _lock_code_changed():
+            return await super()._acquire_lock(conversation_id, ticket, wait_time_in_seconds)
+        while True:
+            lock = self.get_lock(conversation_id)
+            if not lock:
+                break
+            if not lock.is_locked(ticket):
+                return lock
+            await asyncio.sleep(wait_time_in_seconds)
+            self._renew(conversation_id, ticket)
+        # Unlike Rasa's message, without the conversation id: exceptions reach the logs.
+        raise LockError("Could not acquire the conversation's lock.")
+
+    def _renew(self, conversation_id: str, ticket: int) -> None:
+        """Drop expired tickets (what Rasa does here) and give ours a new lifetime."""
+        lock = self.get_lock(conversation_id)
+        if lock is None:
+            return
+        lock.remove_expired_tickets()
+        expires = time.time() + self.lock_lifetime
+        mine = next((t for t in lock.tickets if t.number == ticket), None)
+        if mine is not None:
+            mine.expires = expires
+        else:  # it expired before we could renew it: we are still waiting, so it goes back
+            lock.tickets = deque(
+                sorted([*lock.tickets, Ticket(ticket, expires)], key=lambda t: t.number)
+            )
+        self.save_lock(lock)
+
+
+@functools.cache
+def _lock_code_changed() -> bool:
+    """True when Rasa's lock code differs from what :class:`WaitingTicketsStayAlive` copies
+    (checked once per process: then Rasa's own loop runs, and the log says so)."""
+    changed = [name for name in changed_since_pinned() if name.startswith("LockStore.")]
+    if changed:
+        logger.error("Rasa changed %s: bot/rasa36.py's waiting-tickets-stay-alive is off", changed)
+    return bool(changed)
 
 
 def apply() -> list[str]:

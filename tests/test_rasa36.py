@@ -114,3 +114,32 @@ def test_a_correction_is_skipped_loudly_when_rasa_changed(
         assert rasa36.apply() == []
     assert RemoteAction._validate_action_result is original
     assert "was not applied" in caplog.text
+
+
+async def _waiter_after_dead_holder(store: Any) -> None:
+    """A holder takes the lock and dies (never releases); then the next message waits."""
+    conversation = "a-conversation"
+    store.issue_ticket(conversation, 0.5)  # the dead holder's ticket
+    async with store.lock(conversation, lock_lifetime=0.5, wait_time_in_seconds=0.1):
+        pass
+
+
+async def test_rasa_still_strands_a_waiter_whose_holder_died() -> None:
+    """Why waiting-tickets-stay-alive exists. If this fails, Rasa fixed it: drop ours."""
+    import asyncio
+
+    from rasa.core.lock_store import InMemoryLockStore
+
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(_waiter_after_dead_holder(InMemoryLockStore()), 3)
+
+
+async def test_with_the_correction_the_waiter_goes_on_once_the_dead_holder_expires() -> None:
+    import asyncio
+    import time
+
+    from bot.lock_store import CarersLockStore
+
+    started = time.monotonic()
+    await asyncio.wait_for(_waiter_after_dead_holder(CarersLockStore()), 3)
+    assert time.monotonic() - started < 2
