@@ -389,6 +389,32 @@ async def test_a_lost_database_connection_is_retried_not_failed(
     assert 1 < len(attempts) < 10
 
 
+# --- PostgreSQL (cluster mode) ------------------------------------------------------------------
+
+
+async def test_on_postgresql_the_database_is_created_and_conversations_stored_masked(
+    postgres_db: str, domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    monkeypatch.delenv(purge.DB_URL_ENV, raising=False)
+    first = RedactingTrackerStore(domain=domain, host=postgres_db)  # creates the database
+    second = RedactingTrackerStore(domain=domain, host=postgres_db)  # another server
+    tracker = _tracker(domain, "carer-pg")
+    await first.save(tracker)
+    _more(tracker, domain, "my email is other@mail.com", time.time())
+    await first.save(tracker)
+    read = await second.retrieve("carer-pg")
+    assert read is not None and len(read.events) == 10
+    assert read.latest_message.text == "my email is [email]"
+    with first.sql_store.engine.connect() as connection:
+        stored = "\n".join(row[0] for row in connection.execute(sa.text("SELECT data FROM events")))
+    for secret in [*SECRETS, "other@mail.com"]:
+        assert secret not in stored
+    for store in (first, second):
+        store.sql_store.engine.dispose()
+
+
 # --- the running stack ----------------------------------------------------------------------
 
 
