@@ -244,3 +244,10 @@ def test_the_nginx_configuration_is_valid_and_retries_on_the_other_server(
         [nginx, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_the_deploy_guide_shows_the_nginx_configuration_the_code_writes() -> None:
+    from bot.cluster import site_config
+
+    guide = (REPO_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    assert site_config("80", ["rasa-1.internal:5005", "rasa-2.internal:5005"]) in guide
