@@ -146,8 +146,9 @@ class Stack:
             *[origin for origin in self.cors.split(",") if origin],
         ]
         if self.auth_token:
-            # The token reaches Rasa through its argv only: it is never logged by us.
-            argv += ["--enable-api", "--auth-token", self.auth_token]
+            # The token reaches Rasa through its argv only: it is never logged by us. One
+            # argument with "=", so a token that starts with "-" is not read as an option.
+            argv += ["--enable-api", f"--auth-token={self.auth_token}"]
         return Service(
             name=name,
             argv=argv,
@@ -384,6 +385,8 @@ def serve(stack: Stack) -> int:
             )
         else:
             print("Starting the action server and Rasa (loading the model takes ~30 s)…")
+        if not stack.services:
+            stack.build()
         stack.start()
     except (ChildFailed, ClusterPartMissing, FileNotFoundError) as err:
         print(f"Could not start: {err}", file=sys.stderr, flush=True)
@@ -414,7 +417,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def run() -> int:
         try:
-            stack.build()
             return serve(stack)
         finally:
             stack.stop()

@@ -241,6 +241,32 @@ def test_a_contacts_form_begun_on_one_server_finishes_on_the_other(cluster: Clus
     finish_contacts_form(cluster.backend_url("rasa-2"), sender)
 
 
+def test_the_widgets_socketio_long_polling_works_through_nginx(cluster: ClusterStack) -> None:
+    """Long polling needs every request of a session on one server: nginx's ip_hash."""
+    import socketio
+
+    async def converse() -> dict[str, Any]:
+        client = socketio.AsyncClient(reconnection=False)
+        replies: asyncio.Queue = asyncio.Queue()
+        confirmed: asyncio.Queue = asyncio.Queue()
+        client.on("bot_uttered", replies.put)
+        client.on("session_confirm", confirmed.put)
+        await client.connect(cluster.rasa_url, transports=["polling"], socketio_path="/socket.io")
+        try:
+            session_id = uuid.uuid4().hex
+            await client.emit("session_request", {"session_id": session_id})
+            await asyncio.wait_for(confirmed.get(), 30)
+            for _ in range(3):  # several polls in a row, each must reach the same server
+                await client.emit("user_uttered", {"message": "hello", "session_id": session_id})
+                reply = await asyncio.wait_for(replies.get(), 60)
+            return reply
+        finally:
+            await client.disconnect()
+
+    reply = asyncio.run(converse())
+    assert isinstance(reply.get("text"), str) and reply["text"].strip()
+
+
 def test_killing_a_rasa_server_mid_load_fails_no_request(cluster: ClusterStack) -> None:
     form = begin_contacts_form(cluster.backend_url("rasa-1"))
     victim = cluster.services["rasa-1"]

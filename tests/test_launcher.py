@@ -251,3 +251,26 @@ def test_the_deploy_guide_shows_the_nginx_configuration_the_code_writes() -> Non
 
     guide = (REPO_ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
     assert site_config("80", ["rasa-1.internal:5005", "rasa-2.internal:5005"]) in guide
+
+
+def test_a_missing_cluster_part_is_named_and_the_launcher_exits_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.cluster import ClusterPartMissing, check_redis, prepare_tracker_database
+    from bot.launcher import main
+
+    nobody = free_port()
+    with pytest.raises(ClusterPartMissing, match=r"^Redis at redis://127.0.0.1:\d+/0 does not"):
+        check_redis(f"redis://127.0.0.1:{nobody}/0", timeout=1)
+    with pytest.raises(ClusterPartMissing, match=r"^PostgreSQL at .* does not answer"):
+        prepare_tracker_database(f"postgresql://postgres:hidden$pw@127.0.0.1:{nobody}/carers")
+
+    monkeypatch.setenv(
+        "CARERS_TRACKER_DB_URL", f"postgresql://postgres:hidden$pw@127.0.0.1:{nobody}/c"
+    )
+    ports = ["--rasa-port", str(free_port()), "--actions-port", str(free_port())]
+    ports += ["--backend-ports", f"{free_port()},{free_port()}", "--no-web"]
+    assert main(["--cluster", *ports]) == 1
+    out = capsys.readouterr()
+    assert "Could not start:" in out.err
+    assert "hidden$pw" not in out.out + out.err  # the password is never printed
