@@ -110,13 +110,14 @@ server {{
 def nginx_config(listen: str, servers: Sequence[str], run_dir: Path) -> str:
     """A complete nginx.conf for a local cluster whose files all live in ``run_dir``.
 
-    No access log: it would hold carers' addresses and the API token of ``?token=`` URLs.
+    No access log, and only critical errors: nginx quotes the client's address and the request
+    line (a conversation id, the API token of ``?token=`` URLs) in both.
     """
     temp = run_dir / "temp"
     return f"""\
 worker_processes 1;
 pid {run_dir / "nginx.pid"};
-error_log {run_dir / "nginx-error.log"} warn;
+error_log {run_dir / "nginx-error.log"} crit;
 
 events {{
     worker_connections 1024;

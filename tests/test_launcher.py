@@ -9,6 +9,7 @@ cluster``) and tests/test_cluster.py (faults).
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -240,6 +241,7 @@ def test_the_nginx_configuration_is_valid_and_retries_on_the_other_server(
     conf = write_nginx_config("127.0.0.1:7005", ["127.0.0.1:7006", "127.0.0.1:7007"], tmp_path)
     text = conf.read_text()
     assert "non_idempotent" in text and "ip_hash" in text and "access_log off" in text
+    assert re.search(r"error_log \S+ crit;", text)  # no addresses or request lines logged
     result = subprocess.run(
         [nginx, "-t", "-p", str(tmp_path), "-c", str(conf)], capture_output=True, text=True
     )
