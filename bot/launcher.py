@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -282,6 +283,7 @@ class ClusterStack(Stack):
         default_factory=lambda: os.environ.get(LOCK_STORE_URL_ENV) or DEFAULT_LOCK_STORE_URL
     )
     run_dir: Path | None = None
+    _temp_dir: Path | None = field(default=None, repr=False)
 
     def rasa_servers(self) -> dict[str, int]:
         return {f"rasa-{n}": port for n, port in enumerate(self.backend_ports, start=1)}
@@ -303,10 +305,18 @@ class ClusterStack(Stack):
         return env
 
     def _run_dir(self) -> Path:
+        """nginx's configuration, pid and temporary files (beside the logs, or a temp dir)."""
         if self.run_dir is None:
-            base = self.log_dir or Path(tempfile.mkdtemp(prefix="carers-cluster-"))
-            self.run_dir = base / "nginx"
+            if self.log_dir is None:
+                self._temp_dir = Path(tempfile.mkdtemp(prefix="carers-cluster-"))
+            self.run_dir = (self.log_dir or self._temp_dir) / "nginx"
         return self.run_dir
+
+    def stop(self) -> None:
+        super().stop()
+        if self._temp_dir is not None:
+            shutil.rmtree(self._temp_dir, ignore_errors=True)
+            self._temp_dir, self.run_dir = None, None
 
     def _proxy_service(self, env: dict[str, str]) -> Service | None:
         servers = [f"127.0.0.1:{port}" for port in self.backend_ports]
