@@ -140,7 +140,10 @@ def _start_mini_launcher(tmp_path: Path) -> tuple[subprocess.Popen, list[int], l
     )
     assert proc.stdout is not None
     line = proc.stdout.readline()
-    assert line.startswith("pids"), line
+    if not line.startswith("pids"):
+        proc.terminate()  # it stops whatever it started before failing the test
+        proc.wait(15)
+        pytest.fail(f"the launcher did not start its children: {line}")
     return proc, ports, [int(pid) for pid in line.split()[1:]]
 
 
