@@ -1,6 +1,8 @@
 # Carers' Assistant. The two commands a newcomer needs:
 #   make run    set everything up (first time), train if needed, start the assistant
 #   make test   set everything up (first time), train if needed, run every test
+# and, for several Rasa servers behind nginx on PostgreSQL and Redis (docs/deploy.md):
+#   make cluster
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -19,16 +21,19 @@ export PYTHONHASHSEED := 0
 # Model weights come from an installed package: never try a hub.
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
+# endpoints.yml reads the action server's URL from the environment (the launcher sets it too).
+export CARERS_ACTION_ENDPOINT_URL ?= http://localhost:5055/webhook
 
 # Everything that changes what `rasa train` produces.
 TRAINING_INPUTS := config.yml domain.yml $(shell find data -name '*.yml' 2>/dev/null) \
                    $(wildcard bot/nlu/*.py) content/safety.yml
 
-.PHONY: help install train run shell test lint validate telegram purge bench insights review lock clean
+.PHONY: help install train run cluster shell test lint validate telegram purge bench insights review lock clean
 
 help:
 	@echo "make run       - install (first time), train if data changed, start the assistant"
 	@echo "make test      - install (first time), train if needed, run all tests"
+	@echo "make cluster   - nginx :5005 -> two Rasa servers on PostgreSQL + Redis (docs/deploy.md)"
 	@echo "make shell     - talk to the assistant in the terminal as carers do (ARGS=--explain: why)"
 	@echo "make telegram  - start the Telegram bridge (needs TELEGRAM_BOT_TOKEN)"
 	@echo "make purge DAYS=N - delete conversations older than N days"
@@ -57,6 +62,12 @@ $(MODEL): $(STAMP) $(TRAINING_INPUTS)
 
 run: $(STAMP) $(MODEL)
 	$(PY) -m bot.launcher
+
+# PostgreSQL and Redis from CARERS_TRACKER_DB_URL and CARERS_LOCK_STORE_URL (defaults: the local
+# servers); the database is created if it is missing.
+cluster: $(STAMP) $(MODEL)
+	@bash scripts/install_nginx.sh >/dev/null
+	$(PY) -m bot.launcher --cluster
 
 shell: $(STAMP) $(MODEL)
 	$(PY) -m bot.launcher --shell $(ARGS)

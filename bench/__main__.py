@@ -2,8 +2,10 @@
 
 Order: training (its cold-trained model is then benchmarked, so the figures describe what
 config.yml and data/ produce today), cross-validation, the held-out crisis set, then speed and
-memory on the running stack. ``--quick`` runs the same code paths with tiny settings and writes
-its report to a temporary folder, never over BENCHMARKS.md.
+memory on the running stack, then the same client against two Rasa servers behind nginx
+(``cluster``; skipped, saying why, without nginx, PostgreSQL or Redis). ``--quick`` runs the
+same code paths with tiny settings and writes its report to a temporary folder, never over
+BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from typing import Any
 
 from bench import BENCHMARKS_MD, REPO_ROOT, RESULTS_DIR
 
-SECTIONS = ("training", "nlu", "crisis", "speed")
+SECTIONS = ("training", "nlu", "crisis", "speed", "cluster")
 LATEST = RESULTS_DIR / "latest.json"
 RECORDS = RESULTS_DIR / "cv_records.json"
 EXPERIMENTS = REPO_ROOT / "bench" / "experiments.json"  # committed: what was tried
@@ -136,6 +138,13 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         settings = latency.SpeedSettings.quick() if args.quick else latency.SpeedSettings()
         results["settings"] = asdict(settings)
         results["speed"] = latency.measure_speed(model, workdir / "speed", settings)
+    if "cluster" in sections:
+        from bench.cluster import measure_cluster
+
+        LOGGER.info("== two Rasa servers behind nginx")
+        settings = latency.SpeedSettings.quick() if args.quick else latency.SpeedSettings()
+        results.setdefault("settings", asdict(settings))
+        results["cluster"] = measure_cluster(model, workdir / "cluster", settings)
     return results
 
 

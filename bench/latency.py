@@ -28,6 +28,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -288,14 +289,20 @@ async def bare_parse(
 
 
 async def sequential_rest(
-    base_url: str, messages: int, rasa_pid: int, actions_pid: int
+    base_url: str, messages: int, rasa_pid: int | Sequence[int], actions_pid: int
 ) -> dict[str, Any]:
     """The conversations of FLOWS one message at a time: latency and CPU time per message.
 
     With nobody else talking, wall-clock latency is the floor for a full turn, and the CPU time
     the Rasa process spends per message bounds throughput: one Sanic worker runs on one core,
-    so it can never serve more than 1000 / (CPU ms per message) messages a second.
+    so it can never serve more than 1000 / (CPU ms per message) messages a second. Several Rasa
+    servers (``rasa_pid`` a list, behind nginx): their CPU is added up.
     """
+    rasa_pids = [rasa_pid] if isinstance(rasa_pid, int) else list(rasa_pid)
+
+    def rasa_cpu() -> float:
+        return sum(tree_cpu_ms(pid) for pid in rasa_pids)
+
     url = base_url.rstrip("/") + "/webhooks/rest/webhook"
     outcome = Outcome()
     fallback_texts = {str(m["text"]) for m in fallback_messages()}
@@ -309,11 +316,11 @@ async def sequential_rest(
         for text in FLOWS[0][:WARM_UP]:  # the first turns build the policies' graphs
             payload = {"sender": f"bench-warm-up-{run}", "message": text}
             await _send(session, url, payload, outcome, fallback_texts, False)
-        rasa_before, actions_before = tree_cpu_ms(rasa_pid), tree_cpu_ms(actions_pid)
+        rasa_before, actions_before = rasa_cpu(), tree_cpu_ms(actions_pid)
         for sender, text in turns:
             payload = {"sender": sender, "message": text}
             await _send(session, url, payload, outcome, fallback_texts, True)
-        rasa_after, actions_after = tree_cpu_ms(rasa_pid), tree_cpu_ms(actions_pid)
+        rasa_after, actions_after = rasa_cpu(), tree_cpu_ms(actions_pid)
     rasa_cpu = (rasa_after - rasa_before) / max(len(turns), 1)
     actions_cpu = (actions_after - actions_before) / max(len(turns), 1)
     return {

@@ -40,6 +40,31 @@ def _level(results: dict[str, Any], carers: int) -> dict[str, Any] | None:
     return None
 
 
+def _cluster_level(results: dict[str, Any]) -> dict[str, Any] | None:
+    levels = _get(results, "cluster", "levels") or []
+    return levels[-1] if levels else None
+
+
+def _cpu_over_parse(results: dict[str, Any]) -> float | None:
+    """Rasa CPU per REST message as a multiple of the bare parse's CPU (same model, same run)."""
+    rest, parse = (
+        _get(results, "speed", "sequential", "rasa_cpu_ms"),
+        _get(results, "speed", "parse", "rasa_cpu_ms"),
+    )
+    if not rest or not parse:
+        return None
+    return float(rest) / float(parse)
+
+
+def _cluster_loop(results: dict[str, Any]) -> float | None:
+    loop = _get(results, "cluster", "closed_loop")
+    if not loop:
+        return None
+    if any(run.get("errors") for run in loop["runs"]):
+        return 0.0  # errors fail the target whatever the rate
+    return float(loop["best_messages_per_second"])
+
+
 def _baseline_accuracy(results: dict[str, Any]) -> float:
     return float(_get(results, "nlu", "baseline", "accuracy") or 1.0)
 
@@ -81,16 +106,44 @@ TARGETS: tuple[Target, ...] = (
         lambda v, r: v >= 0.85,
     ),
     Target(
-        "p95 latency, 50 thinking carers",
+        "p95 latency, 50 thinking carers (issue 7)",
         "≤ 100 ms",
         lambda r: (_level(r, 50) or {}).get("p95_ms"),
         lambda v: f"{v:.0f} ms",
         lambda v, r: v <= 100,
     ),
     Target(
-        "Closed-loop throughput",
+        "Closed-loop throughput (issue 7)",
         "≥ 40 msg/s",
         lambda r: _get(r, "speed", "closed_loop", "best_messages_per_second"),
+        lambda v: f"{v:.1f} msg/s",
+        lambda v, r: v >= 40,
+    ),
+    Target(
+        "Rasa CPU per REST message, as a multiple of the bare parse's (issue 14)",
+        "≤ 2×",
+        _cpu_over_parse,
+        lambda v: f"{v:.2f}×",
+        lambda v, r: v <= 2,
+    ),
+    Target(
+        "One server: p95 latency, 50 thinking carers (issue 14)",
+        "≤ 300 ms",
+        lambda r: (_level(r, 50) or {}).get("p95_ms"),
+        lambda v: f"{v:.0f} ms",
+        lambda v, r: v <= 300,
+    ),
+    Target(
+        "One server: closed-loop throughput (issue 14)",
+        "≥ 20 msg/s",
+        lambda r: _get(r, "speed", "closed_loop", "best_messages_per_second"),
+        lambda v: f"{v:.1f} msg/s",
+        lambda v, r: v >= 20,
+    ),
+    Target(
+        "Two servers behind nginx: closed loop, 0 errors (issue 14)",
+        "≥ 40 msg/s",
+        _cluster_loop,
         lambda v: f"{v:.1f} msg/s",
         lambda v, r: v >= 40,
     ),
@@ -372,6 +425,54 @@ def _speed(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _scale_out(results: dict[str, Any]) -> list[str]:
+    """One server beside two behind nginx: the same client, in the same run."""
+    cluster, speed = results.get("cluster"), results.get("speed") or {}
+    if not cluster:
+        return ["Not run."]
+    if cluster.get("skipped"):
+        return [f"Skipped: {cluster['skipped']}."]
+
+    def figures(section: dict[str, Any], level: dict[str, Any] | None) -> list[Any]:
+        loop = section.get("closed_loop") or {}
+        errors = sum(run.get("errors", 0) for run in loop.get("runs", []))
+        errors += (level or {}).get("errors", 0)
+        return [
+            _get(section, "parse", "p50_ms") or "–",
+            _get(section, "parse", "rasa_cpu_ms") or "–",
+            _get(section, "sequential", "rasa_cpu_ms") or "–",
+            (level or {}).get("p95_ms", "–"),
+            loop.get("best_messages_per_second", "–"),
+            errors,
+        ]
+
+    carers = (_cluster_level(results) or {}).get("carers", "?")
+    header = [
+        "",
+        "bare `/model/parse` p50 ms (floor)",
+        "parse CPU ms",
+        "Rasa CPU ms per REST message",
+        f"{carers} thinking carers p95 ms",
+        "closed loop msg/s",
+        "errors",
+    ]
+    rows = [
+        ["one server (`make run`: SQLite, lock in memory)"]
+        + figures(speed, _level(results, carers) if isinstance(carers, int) else None),
+        [f"{cluster.get('servers', 2)} servers behind nginx (`make cluster`: PostgreSQL, Redis)"]
+        + figures(cluster, _cluster_level(results)),
+    ]
+    return [
+        "The same client functions as the speed section, in the same run, against the embedded "
+        "stack and then against `bot.launcher.ClusterStack` (nginx on a free port, two Rasa "
+        "servers, a throw-away PostgreSQL database, Redis). CPU per REST message adds up both "
+        "servers; the parse floor is measured on one server directly. On this machine the two "
+        "servers, nginx, PostgreSQL, the action server and the load client share 2 cores.",
+        "",
+        *_table(header, rows),
+    ]
+
+
 def _training(results: dict[str, Any]) -> list[str]:
     training = results.get("training")
     if not training:
@@ -549,6 +650,10 @@ def render(
         "## Speed",
         "",
         *_speed(results),
+        "",
+        "## One server and two behind nginx",
+        "",
+        *_scale_out(results),
         "",
         "## Training time",
         "",

@@ -77,14 +77,53 @@ def prepare_sqlite_file(url: str) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+def prepare_database(url: str) -> None:
+    """Make sure the database at ``url`` exists before Rasa connects to it.
+
+    SQLite: the private file (:func:`prepare_sqlite_file`). PostgreSQL: ``CREATE DATABASE``
+    when it is missing (Rasa's own store would wait for it forever). Several servers may start
+    at once, so losing the race to create it is fine.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        prepare_sqlite_file(url)
+        return
+    if parsed.get_backend_name() != "postgresql" or not parsed.database:
+        return
+    server = sa.create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    exists = sa.text("SELECT 1 FROM pg_database WHERE datname = :name")
+    quoted = server.dialect.identifier_preparer.quote(parsed.database)
+    try:
+        with server.connect() as connection:
+            for attempt in range(3):
+                if connection.execute(exists, {"name": parsed.database}).first() is not None:
+                    return
+                try:
+                    connection.exec_driver_sql(f"CREATE DATABASE {quoted}")
+                    return
+                except (sa.exc.ProgrammingError, sa.exc.OperationalError):
+                    # Another server is creating it at this moment: look again.
+                    if attempt == 2:
+                        raise
+                    time.sleep(0.5)
+    finally:
+        server.dispose()
+
+
 def harden_engine(engine: Engine) -> Engine:
-    """Make SQLite overwrite deleted content (``PRAGMA secure_delete``) on every connection."""
+    """SQLite: overwrite deleted content (``PRAGMA secure_delete``) on every connection, and
+    write-ahead logging, so a turn's commit does not wait for a full sync of the file and the
+    purge can read while Rasa writes (a crash loses at most the last commits, never the file).
+    """
     if engine.dialect.name == "sqlite":
 
         @sa.event.listens_for(engine, "connect")
         def _secure_delete(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA secure_delete = ON")
+            if sqlite_path(str(engine.url)) is not None:
+                cursor.execute("PRAGMA journal_mode = WAL")
+                cursor.execute("PRAGMA synchronous = NORMAL")
             cursor.close()
 
         # Connections opened before the listener existed would not have the pragma.

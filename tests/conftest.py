@@ -4,6 +4,10 @@ Tests that need servers use `rasa_stack`: the real action server and the real Ra
 with the model `make train` produced, on free ports, with a throw-away tracker database and a
 random API token — started once per test session by `bot.launcher.Stack`, the same code
 `make run` uses.
+
+Cluster parts are real too: `postgres_db` is a throw-away database on the PostgreSQL server of
+cluster mode's default URL, `redis_url` that Redis server; when one is not reachable the test
+is skipped and says which.
 """
 
 from __future__ import annotations
@@ -13,12 +17,14 @@ import os
 import secrets
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bot.cluster import DEFAULT_LOCK_STORE_URL, DEFAULT_TRACKER_DB_URL
 from bot.launcher import DEFAULT_MODEL, Stack, free_port
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -86,3 +92,81 @@ def say(rasa_stack: Stack):
         return body
 
     return _say
+
+
+def _postgres_server_url() -> Any:
+    from sqlalchemy.engine import make_url
+
+    return make_url(DEFAULT_TRACKER_DB_URL).set(database="postgres")
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Any:
+    """The PostgreSQL server cluster mode uses by default, or a skip naming it."""
+    import sqlalchemy as sa
+
+    url = _postgres_server_url()
+    engine = sa.create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+    except sa.exc.OperationalError as err:
+        pytest.skip(f"PostgreSQL is not reachable at {url.host}:{url.port} ({type(err).__name__})")
+    finally:
+        engine.dispose()
+    return url
+
+
+def _drop_database(server_url: Any, name: str) -> None:
+    """Drop a test database, closing whatever is still connected to it."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            connection.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"
+                ),
+                {"n": name},
+            )
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}"')
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def new_postgres_db(postgres_server: Any) -> Iterator[Callable[[], str]]:
+    """Call it for the URL of a database that does not exist yet; all are dropped at the end."""
+    names: list[str] = []
+
+    def new() -> str:
+        names.append(f"carers_test_{uuid.uuid4().hex[:10]}")
+        return postgres_server.set(database=names[-1]).render_as_string(hide_password=False)
+
+    try:
+        yield new
+    finally:
+        for name in names:
+            _drop_database(postgres_server, name)
+
+
+@pytest.fixture
+def postgres_db(new_postgres_db: Callable[[], str]) -> str:
+    """The URL of a database that does not exist yet (dropped at the end of the session)."""
+    return new_postgres_db()
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis server cluster mode uses by default, or a skip naming it."""
+    import redis
+
+    client = redis.Redis.from_url(DEFAULT_LOCK_STORE_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as err:
+        pytest.skip(f"Redis is not reachable at {DEFAULT_LOCK_STORE_URL} ({type(err).__name__})")
+    finally:
+        client.close()
+    return DEFAULT_LOCK_STORE_URL

@@ -241,6 +241,180 @@ def test_endpoints_file_uses_the_redacting_store() -> None:
     assert endpoints["tracker_store"]["type"] == "bot.tracker_store.RedactingTrackerStore"
 
 
+# --- cheap per turn: mask once, read only what is new ------------------------------------------
+
+
+def _event_dicts(tracker: DialogueStateTracker | None) -> list[dict[str, Any]]:
+    assert tracker is not None
+    return [event.as_dict() for event in tracker.events]
+
+
+def _more(tracker: DialogueStateTracker, domain: Domain, text: str, ts: float) -> None:
+    for event in [
+        _user_turn(text, ts),
+        BotUttered("Here is what I know.", {}, {"utter_action": "utter_x"}, timestamp=ts),
+        ActionExecuted("action_listen", timestamp=ts),
+    ]:
+        tracker.update(event, domain)
+
+
+async def test_a_save_masks_only_the_events_not_stored_yet(
+    store: RedactingTrackerStore, domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.tracker_store as module
+
+    masked: list[str] = []
+    real = module.redacted_event
+
+    def counting(event: Any) -> Any:
+        masked.append(event.type_name)
+        return real(event)
+
+    monkeypatch.setattr(module, "redacted_event", counting)
+    tracker = _tracker(domain, "carer-8")
+    await store.save(tracker)
+    assert len(masked) == 7
+    _more(tracker, domain, "and my email is other@mail.com", time.time())
+    await store.save(tracker)
+    assert len(masked) == 10  # the three new events, not the whole conversation again
+
+
+async def test_two_servers_read_what_each_other_wrote_exactly_as_rasa_would(
+    db_url: str, domain: Domain
+) -> None:
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    first = RedactingTrackerStore(domain=domain, host=db_url)
+    second = RedactingTrackerStore(domain=domain, host=db_url)
+    plain = SQLTrackerStore(domain=domain, host=db_url)
+    now = time.time()
+    tracker = _tracker(domain, "carer-9", timestamp=now - 100)
+    await first.save(tracker)
+    for step in range(4):
+        writer, reader = (first, second) if step % 2 else (second, first)
+        tracker = await writer.retrieve("carer-9")
+        assert tracker is not None
+        _more(tracker, domain, f"turn {step}, call 07700 900123", now - 90 + step)
+        await writer.save(tracker)
+        expected = _event_dicts(await plain.retrieve("carer-9"))
+        assert _event_dicts(await reader.retrieve("carer-9")) == expected
+        assert _event_dicts(await writer.retrieve("carer-9")) == expected
+    # A new session: only its events come back, from both.
+    tracker = await second.retrieve("carer-9")
+    assert tracker is not None
+    for event in [
+        ActionExecuted("action_session_start", timestamp=now),
+        SessionStarted(timestamp=now),
+        ActionExecuted("action_listen", timestamp=now),
+        _user_turn("a new day, call 07700 900123", now),
+    ]:
+        tracker.update(event, domain)
+    await second.save(tracker)
+    expected = _event_dicts(await plain.retrieve("carer-9"))
+    assert expected[1]["event"] == "session_started" and len(expected) == 4
+    assert _event_dicts(await first.retrieve("carer-9")) == expected
+    assert _event_dicts(await second.retrieve("carer-9")) == expected
+
+
+async def test_a_conversation_forgotten_elsewhere_is_never_served_from_memory(
+    store: RedactingTrackerStore, domain: Domain, db_url: str
+) -> None:
+    other = RedactingTrackerStore(domain=domain, host=db_url)
+    await store.save(_tracker(domain, "carer-10"))
+    assert await store.retrieve("carer-10") is not None
+    await other.save(DialogueStateTracker.from_dict("carer-10", [], domain.slots))  # /forget
+    assert await store.retrieve("carer-10") is None
+
+    await store.save(_tracker(domain, "carer-10"))
+    assert await store.retrieve("carer-10") is not None
+    assert purge.delete_conversation("carer-10", db_url) == 7  # make purge, another process
+    fresh = _tracker(domain, "carer-10")
+    await store.save(fresh)  # the carer comes back: nothing from before may return
+    assert len(_event_dicts(await store.retrieve("carer-10"))) == 7
+    assert len([row for row in _rows(db_url) if row[0] == "carer-10"]) == 7
+
+
+async def test_changing_a_retrieved_tracker_does_not_change_the_next_one(
+    store: RedactingTrackerStore, domain: Domain
+) -> None:
+    await store.save(_tracker(domain, "carer-11"))
+    first = await store.retrieve("carer-11")
+    assert first is not None and first.latest_message is not None
+    before = json.loads(json.dumps(_event_dicts(first)))
+    first.latest_message.entities.append({"entity": "nation", "value": "Wales"})
+    first.latest_message.parse_data["intent"]["confidence"] = 1.0
+    assert _event_dicts(await store.retrieve("carer-11")) == before
+
+
+async def test_the_memory_of_conversations_is_bounded(
+    db_url: str, domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.tracker_store as module
+
+    monkeypatch.setenv(module.CACHE_SIZE_ENV, "2")
+    store = RedactingTrackerStore(domain=domain, host=db_url)
+    for number in range(4):
+        await store.save(_tracker(domain, f"carer-b{number}"))
+        assert await store.retrieve(f"carer-b{number}") is not None
+    assert len(store.sql_store._cache) == 2  # type: ignore[attr-defined]
+    assert len(_event_dicts(await store.retrieve("carer-b0"))) == 7  # read again, correctly
+
+
+async def test_a_lost_database_connection_is_retried_not_failed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sqlalchemy.exc
+
+    import bot.tracker_store as module
+
+    attempts: list[int] = []
+
+    async def flaky() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionError("down"))
+        return "stored"
+
+    assert await module._with_reconnect(flaky, "save") == "stored"
+    assert len(attempts) == 3
+    monkeypatch.setattr(module, "RECONNECT_SECONDS", 0.3)
+    attempts.clear()
+
+    async def down() -> str:
+        attempts.append(1)
+        raise sqlalchemy.exc.OperationalError("SELECT 1", {}, ConnectionError("down"))
+
+    with pytest.raises(sqlalchemy.exc.OperationalError):
+        await module._with_reconnect(down, "save")
+    assert 1 < len(attempts) < 10
+
+
+# --- PostgreSQL (cluster mode) ------------------------------------------------------------------
+
+
+async def test_on_postgresql_the_database_is_created_and_conversations_stored_masked(
+    postgres_db: str, domain: Domain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sqlalchemy as sa
+
+    monkeypatch.delenv(purge.DB_URL_ENV, raising=False)
+    first = RedactingTrackerStore(domain=domain, host=postgres_db)  # creates the database
+    second = RedactingTrackerStore(domain=domain, host=postgres_db)  # another server
+    tracker = _tracker(domain, "carer-pg")
+    await first.save(tracker)
+    _more(tracker, domain, "my email is other@mail.com", time.time())
+    await first.save(tracker)
+    read = await second.retrieve("carer-pg")
+    assert read is not None and len(read.events) == 10
+    assert read.latest_message.text == "my email is [email]"
+    with first.sql_store.engine.connect() as connection:
+        stored = "\n".join(row[0] for row in connection.execute(sa.text("SELECT data FROM events")))
+    for secret in [*SECRETS, "other@mail.com"]:
+        assert secret not in stored
+    for store in (first, second):
+        store.sql_store.engine.dispose()
+
+
 # --- the running stack ----------------------------------------------------------------------
 
 
