@@ -26,12 +26,45 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.feedback import FEEDBACK_TOPIC_SLOT, ask_helpful, should_ask
 from actions.films import FILMS_SLOT, offer_film, offered_films
 from bot.content.films import film_catalogue
+from bot.content.hospital_facts import FIELDS_FOR_ANSWER, facts_for
+from bot.content.messages import message
+from bot.locate import resolve
+
+ANSWER_ENTITY = "answer"  # set by bot/nlu/answer_selector.py with a specific answer
 
 # Only topic answers (ask_* intents) are asked about.
 TOPIC_PREFIX = "ask_"
 # The NLU pipeline's risk level for a message that names a hard subject without danger now.
 CONCERN_LEVEL = "concern"
 CONCERN_LINE = "utter_concern_line"
+
+
+def chosen_answer(tracker: Tracker, intent: str) -> str | None:
+    """The specific answer Rasa just sent (``ask_visiting/book_visit``), or None."""
+    latest = tracker.latest_message or {}
+    if not any(e.get("entity") == ANSWER_ENTITY for e in latest.get("entities") or []):
+        return None
+    selected = ((latest.get("response_selector") or {}).get(intent) or {}).get("response") or {}
+    key = selected.get("intent_response_key")
+    return key if isinstance(key, str) else None
+
+
+def add_hospital_facts(dispatcher: CollectingDispatcher, tracker: Tracker, intent: str) -> None:
+    """After a hospital-dependent answer: the named hospital's facts, or an offer to tailor."""
+    answer = chosen_answer(tracker, intent)
+    if answer not in FIELDS_FOR_ANSWER:
+        return
+    text = (tracker.latest_message or {}).get("text")
+    hospital = resolve(text).hospital or resolve(tracker.get_slot("location")).hospital
+    if hospital is None:
+        dispatcher.utter_message(text=message("hospital_offer").text)
+        return
+    facts = facts_for(answer, hospital.id)
+    if facts:
+        template = message("hospital_facts").text
+        dispatcher.utter_message(
+            text=template.format(hospital=hospital.short_name, facts=" ".join(facts))
+        )
 
 
 class ActionFollowUp(Action):
@@ -50,6 +83,7 @@ class ActionFollowUp(Action):
         risk = tracker.latest_message.get("risk") or {}
         if isinstance(risk, dict) and risk.get("level") == CONCERN_LEVEL:
             dispatcher.utter_message(response=CONCERN_LINE)
+        add_hospital_facts(dispatcher, tracker, intent)
         if tracker.get_slot(FEEDBACK_TOPIC_SLOT):
             events.append(SlotSet(FEEDBACK_TOPIC_SLOT, None))  # an earlier question was ignored
         offered = offered_films(tracker)

@@ -30,16 +30,11 @@ from bot.review.session import CHOICE_PROMPT, EDIT_PROMPT, KEEP_PROMPT
 
 pytestmark = pytest.mark.stack
 
-MONEY = [
-    ["can I take money in for him", "/ask_visiting", "/deny"],
-    ["how much cash can he have on the ward"],
-    ["can I take some money in for my son"],
-]
-FOOD = [
-    ["is there somewhere to eat at the hospital", "can I buy food in the hospital canteen"],
-    ["is there a cafe where I can get food at the hospital"],
-]
-DOG = [["can I bring my dog when I visit"], ["can I bring my dog to the visit"]]
+# Terse, vague messages: the trained model is unsure of them (checked against the model when
+# these were chosen; if it learns them, pick new ones).
+MONEY = [["cash", "/ask_visiting", "/deny"], ["money"], ["money for my son"]]
+FOOD = [["food there", "food?", "food there then"]]
+DOG = [["doggy"], ["dog?"]]
 # A clear topic question, answered, then 👎 on "Was this helpful?".
 VOTE = [["what rights do I have as a carer", "/deny"]]
 CRISIS = [
@@ -142,7 +137,7 @@ def test_list_prints_the_queue_without_asking(store: Store) -> None:
     assert result.returncode == 0, result.stderr[-2000:]
     out = result.stdout
     assert re.search(r"^Review queue since 30d: \d+ messages in \d+ groups", out, re.MULTILINE)
-    for text in ("can I take money in for him", "can I buy food in the hospital canteen"):
+    for text in ("cash", "food there"):
         assert f'"{text}"' in out
     # The seeds are chosen to reach the queue in each way with the trained model; if the model
     # stops falling back on them, pick new ones (the reasons themselves are tested in
@@ -204,12 +199,12 @@ def test_a_review_session_assigns_skips_and_marks_out_of_scope(store: Store) -> 
     data = load_data(str(saved))
     examples = {(m.get("text"), m.get_full_intent()) for m in data.training_examples}
     assert examples == {
-        ("can I take money in for him", "ask_visiting"),
-        ("how much cash can he have on the ward", "ask_visiting"),
+        ("cash", "ask_visiting"),
+        ("money", "ask_visiting"),
         (EDITED, "ask_visiting"),
-        ("is there somewhere to eat at the hospital", "out_of_scope"),
-        ("can I buy food in the hospital canteen", "out_of_scope"),
-        ("is there a cafe where I can get food at the hospital", "out_of_scope"),
+        ("food there", "out_of_scope"),
+        ("food?", "out_of_scope"),
+        ("food there then", "out_of_scope"),
     }
     raw = saved.read_text(encoding="utf-8")
     assert set(yaml.safe_load(raw)) == {"version", "nlu"}

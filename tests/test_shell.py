@@ -57,9 +57,15 @@ def shell_messages(output: str) -> list[Message]:
     """The bot messages in a stretch of shell output: "Bot:" lines, their continuation lines
     and their numbered buttons."""
     messages: list[tuple[list[str], list[str]]] = []
+    explaining = False  # the --explain block under a reply is not part of any message
     for line in output.split("\n"):
-        if line.startswith("Bot: "):
+        if line.startswith("   why:"):
+            explaining = True
+        elif line.startswith("Bot: "):
+            explaining = False
             messages.append(([line[5:]], []))
+        elif explaining:
+            continue
         elif messages and line.startswith("     ") and not messages[-1][1]:
             messages[-1][0].append(line[5:])
         elif messages and re.match(r"^  \d+\. ", line):

@@ -1,0 +1,101 @@
+"""action_follow_up's additions: the calm line for a concern, and a named hospital's own facts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.follow_up import ActionFollowUp
+from bot.content.hospital_facts import facts_for, hospital_facts
+from bot.content.messages import message
+
+
+def tracker(
+    text: str, intent: str, answer: str | None, risk: str = "none", location: str | None = None
+) -> Tracker:
+    entities = [{"entity": "answer", "value": answer.split("/")[1]}] if answer else []
+    selector = {intent: {"response": {"intent_response_key": answer}}} if answer else {}
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities,
+        "response_selector": selector,
+        "risk": {"level": risk, "reason": "test"},
+    }
+    slots = {"location": location, "films_offered": ["all"], "feedback_topic": None}
+    return Tracker("s", slots, latest, [], False, None, None, "action_listen")
+
+
+async def run(state: Tracker) -> list[dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    await ActionFollowUp().run(dispatcher, state, {})
+    return dispatcher.messages
+
+
+def test_every_hospital_fact_is_for_a_known_service() -> None:
+    assert {"broadmoor", "rampton", "ashworth", "state_hospital"} <= set(hospital_facts())
+
+
+async def test_a_named_hospital_gets_its_own_facts() -> None:
+    state = tracker(
+        "how much notice to book a visit at broadmoor", "ask_visiting", "ask_visiting/book_visit"
+    )
+    texts = [m.get("text") or "" for m in await run(state)]
+    expected = facts_for("ask_visiting/book_visit", "broadmoor")
+    assert expected and any(expected[0] in t and "Broadmoor" in t for t in texts), texts
+
+
+async def test_a_hospital_named_earlier_counts_too() -> None:
+    state = tracker(
+        "can the kids come",
+        "ask_visiting_children",
+        "ask_visiting_children/child_visit_process",
+        location="Rampton Hospital",
+    )
+    texts = [m.get("text") or "" for m in await run(state)]
+    assert any("Rampton" in t for t in texts), texts
+
+
+async def test_without_a_hospital_it_offers_to_tailor() -> None:
+    state = tracker("how far ahead do I book a visit", "ask_visiting", "ask_visiting/book_visit")
+    texts = [m.get("text") for m in await run(state)]
+    assert message("hospital_offer").text in texts
+
+
+async def test_other_answers_and_overviews_add_nothing_about_hospitals() -> None:
+    for state in (
+        tracker("what is a 37/41 at broadmoor", "ask_secure_services", "ask_secure_services/x"),
+        tracker("tell me about visiting broadmoor", "ask_visiting", None),
+    ):
+        texts = [m.get("text") or "" for m in await run(state)]
+        assert not any("At Broadmoor" in t or "which hospital" in t for t in texts), texts
+
+
+async def test_a_concern_gets_the_calm_line_first() -> None:
+    state = tracker(
+        "he self harmed years ago, can he get leave", "ask_transitions", None, "concern"
+    )
+    messages = await run(state)
+    assert messages[0].get("response") == "utter_concern_line"
+    none = await run(tracker("can he get leave", "ask_transitions", None, "none"))
+    assert all(m.get("response") != "utter_concern_line" for m in none)
+
+
+def test_hospital_facts_cite_the_research_brief() -> None:
+    from pathlib import Path
+
+    import pytest
+
+    brief = Path(__file__).resolve().parents[2] / "shared" / "research" / "domain.md"
+    if not brief.is_file():
+        pytest.skip(f"research brief not present at {brief}")
+    text = brief.read_text(encoding="utf-8")
+    unknown = [
+        str(url)
+        for facts in hospital_facts().values()
+        for url in facts.sources
+        if str(url) not in text
+    ]
+    assert not unknown, unknown
