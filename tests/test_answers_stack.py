@@ -57,8 +57,7 @@ def test_every_specific_answer_is_reachable(say: Any) -> None:
         expected = default_first_paragraph(name)
         # Any of its own examples reaching it will do: the model is trained on them.
         if not any(
-            expected in [m.get("text", "").strip() for m in say(text, fresh())]
-            for text in examples
+            expected in [m.get("text", "").strip() for m in say(text, fresh())] for text in examples
         ):
             unreachable.append(name)
     assert not unreachable, f"answers no example reaches: {unreachable}"
