@@ -48,8 +48,8 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.features import FeatureScaler, softmax_scores, stack_rows
-from bot.nlu.fusion_classifier import fit_logistic, sentence_features
+from bot.nlu.features import FeatureScaler, LinearModel
+from bot.nlu.storage import fit_scaler, load_arrays, save_arrays, scaled
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class AnswerSelector(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         scaler: FeatureScaler | None = None,
-        topics: dict[str, tuple[list[str], np.ndarray, np.ndarray]] | None = None,
+        topics: dict[str, LinearModel] | None = None,
     ) -> None:
         self.component_config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -114,9 +114,7 @@ class AnswerSelector(GraphComponent):
         ]
         if not examples:
             return self._resource
-        sparse, dense = stack_rows([sentence_features(m) for m in examples])
-        self._scaler = FeatureScaler.fit(sparse, dense, self.component_config["dense_weight"])
-        features = self._scaler.transform(sparse, dense)
+        self._scaler, features = fit_scaler(examples, self.component_config["dense_weight"])
         intents = np.array([str(m.get(INTENT)) for m in examples])
         keys = [str(answer_key(m)) for m in examples]
         for intent in sorted(set(intents)):
@@ -125,21 +123,15 @@ class AnswerSelector(GraphComponent):
             if len(set(labels)) < 2:
                 logger.warning("%s has one answer only: nothing to select", intent)
                 continue
-            model, classes = fit_logistic(features[rows], labels, self.component_config["C"])
-            self._topics[intent] = (classes, model.coef_, model.intercept_)
-        self._persist()
-        return self._resource
-
-    def _persist(self) -> None:
-        assert self._scaler is not None
+            self._topics[intent] = LinearModel.fit(
+                features[rows], labels, self.component_config["C"]
+            )
         arrays: dict[str, np.ndarray] = dict(self._scaler.to_arrays())
         arrays["topics"] = np.array(sorted(self._topics), dtype=str)
-        for intent, (classes, coef, intercept) in self._topics.items():
-            arrays[f"classes__{intent}"] = np.array(classes, dtype=str)
-            arrays[f"coef__{intent}"] = coef
-            arrays[f"intercept__{intent}"] = intercept
-        with self._model_storage.write_to(self._resource) as directory:
-            np.savez(directory / MODEL_FILE, **arrays)
+        for intent, model in self._topics.items():
+            arrays.update(model.to_arrays(suffix=f"__{intent}"))
+        save_arrays(self._model_storage, self._resource, MODEL_FILE, arrays)
+        return self._resource
 
     @classmethod
     def load(
@@ -151,20 +143,11 @@ class AnswerSelector(GraphComponent):
         **kwargs: Any,
     ) -> AnswerSelector:
         """Read the stored arrays (an empty selector if there are none)."""
-        try:
-            with (
-                model_storage.read_from(resource) as directory,
-                np.load(directory / MODEL_FILE, allow_pickle=False) as arrays,
-            ):
-                stored = {key: arrays[key] for key in arrays.files}
-        except (ValueError, FileNotFoundError):
+        stored = load_arrays(model_storage, resource, MODEL_FILE)
+        if not stored:
             return cls(config, model_storage, resource)
         topics = {
-            str(intent): (
-                [str(c) for c in stored[f"classes__{intent}"]],
-                stored[f"coef__{intent}"],
-                stored[f"intercept__{intent}"],
-            )
+            str(intent): LinearModel.from_arrays(stored, suffix=f"__{intent}")
             for intent in stored["topics"]
         }
         return cls(config, model_storage, resource, FeatureScaler.from_arrays(stored), topics)
@@ -173,11 +156,10 @@ class AnswerSelector(GraphComponent):
         """(key, probability) for every answer of ``intent``, best first."""
         if self._scaler is None or intent not in self._topics:
             return []
-        classes, coef, intercept = self._topics[intent]
-        sparse, dense = stack_rows([sentence_features(message)])
-        scores = softmax_scores(self._scaler.transform(sparse, dense), coef, intercept)[0]
+        model = self._topics[intent]
+        scores = model.scores(scaled(self._scaler, [message]))[0]
         order = np.argsort(-scores)
-        return [(classes[i], float(scores[i])) for i in order]
+        return [(model.classes[i], float(scores[i])) for i in order]
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Attach the chosen answer for the predicted topic, and the ``answer`` entity."""

@@ -7,8 +7,8 @@ features both stayed near the sparse-only accuracy. Here each sparse set becomes
 term frequency, smoothed IDF learnt at training time) with unit length, and the dense set keeps
 unit length times ``dense_weight``. That is the scaling that worked best outside Rasa, now inside.
 
-Pure numpy/scipy: used by the intent classifier and the answer selector, and testable without a
-model.
+Pure numpy/scipy (scikit-learn only to fit): used by the intent classifier, the answer selector and
+the risk model, and testable without a trained model.
 """
 
 from __future__ import annotations
@@ -117,6 +117,45 @@ def stack_rows(
         for name in dense_names
     }
     return sparse, dense
+
+
+@dataclass
+class LinearModel:
+    """A fitted multinomial logistic regression as plain arrays (stored without pickle)."""
+
+    classes: list[str]
+    coef: np.ndarray
+    intercept: np.ndarray
+
+    @classmethod
+    def fit(cls, features: sp.csr_matrix, labels: Sequence[str], c: float) -> LinearModel:
+        """Balanced classes, deterministic; needs two labels or more."""
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=42)
+        model.fit(features, list(labels))
+        return cls([str(c) for c in model.classes_], model.coef_, model.intercept_)
+
+    def scores(self, features: sp.csr_matrix) -> np.ndarray:
+        """Probabilities, one row per message, columns in ``classes`` order."""
+        return softmax_scores(features, self.coef, self.intercept)
+
+    def to_arrays(self, suffix: str = "") -> dict[str, np.ndarray]:
+        """For ``np.savez``; ``suffix`` keeps several models apart in one file."""
+        return {
+            f"classes{suffix}": np.array(self.classes, dtype=str),
+            f"coef{suffix}": self.coef,
+            f"intercept{suffix}": self.intercept,
+        }
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], suffix: str = "") -> LinearModel:
+        """The inverse of ``to_arrays``."""
+        return cls(
+            [str(c) for c in arrays[f"classes{suffix}"]],
+            np.asarray(arrays[f"coef{suffix}"]),
+            np.asarray(arrays[f"intercept{suffix}"]),
+        )
 
 
 def softmax_scores(features: sp.csr_matrix, coef: np.ndarray, intercept: np.ndarray) -> np.ndarray:

@@ -14,14 +14,12 @@ import logging
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.classifier import IntentClassifier
 from rasa.shared.nlu.constants import (
-    FEATURE_TYPE_SENTENCE,
     INTENT,
     INTENT_NAME_KEY,
     INTENT_RANKING_KEY,
@@ -31,34 +29,12 @@ from rasa.shared.nlu.constants import (
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.features import FeatureScaler, softmax_scores, stack_rows
+from bot.nlu.features import FeatureScaler, LinearModel
+from bot.nlu.storage import fit_scaler, load_arrays, save_arrays, scaled
 
 logger = logging.getLogger(__name__)
 
 MODEL_FILE = "fusion.npz"
-
-
-def sentence_features(message: Message) -> tuple[dict[str, sp.spmatrix], dict[str, np.ndarray]]:
-    """The message's TEXT sentence features, keyed by the featurizer that made them."""
-    sparse: dict[str, sp.spmatrix] = {}
-    dense: dict[str, np.ndarray] = {}
-    for feature in message.features:
-        if feature.attribute != TEXT or feature.type != FEATURE_TYPE_SENTENCE:
-            continue
-        if feature.is_sparse():
-            sparse[feature.origin] = sp.csr_matrix(feature.features)
-        else:
-            dense[feature.origin] = np.asarray(feature.features).reshape(1, -1)
-    return sparse, dense
-
-
-def fit_logistic(features: sp.csr_matrix, labels: list[str], c: float) -> tuple[Any, list[str]]:
-    """Multinomial logistic regression, balanced classes, deterministic."""
-    from sklearn.linear_model import LogisticRegression
-
-    model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=42)
-    model.fit(features, labels)
-    return model, [str(c) for c in model.classes_]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -76,17 +52,13 @@ class FusionIntentClassifier(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         scaler: FeatureScaler | None = None,
-        classes: list[str] | None = None,
-        coef: np.ndarray | None = None,
-        intercept: np.ndarray | None = None,
+        model: LinearModel | None = None,
     ) -> None:
         self.component_config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self._scaler = scaler
-        self._classes = classes or []
-        self._coef = coef
-        self._intercept = intercept
+        self._model = model
 
     @classmethod
     def create(
@@ -110,25 +82,15 @@ class FusionIntentClassifier(GraphComponent, IntentClassifier):
         if len(set(labels)) < 2:
             logger.warning("fewer than two intents: the intent classifier is not trained")
             return self._resource
-        sparse, dense = stack_rows([sentence_features(m) for m in examples])
-        self._scaler = FeatureScaler.fit(sparse, dense, self.component_config["dense_weight"])
-        model, self._classes = fit_logistic(
-            self._scaler.transform(sparse, dense), labels, self.component_config["C"]
+        self._scaler, features = fit_scaler(examples, self.component_config["dense_weight"])
+        self._model = LinearModel.fit(features, labels, self.component_config["C"])
+        save_arrays(
+            self._model_storage,
+            self._resource,
+            MODEL_FILE,
+            {**self._model.to_arrays(), **self._scaler.to_arrays()},
         )
-        self._coef, self._intercept = model.coef_, model.intercept_
-        self._persist()
         return self._resource
-
-    def _persist(self) -> None:
-        assert self._scaler is not None and self._coef is not None
-        with self._model_storage.write_to(self._resource) as directory:
-            np.savez(
-                directory / MODEL_FILE,
-                classes=np.array(self._classes, dtype=str),
-                coef=self._coef,
-                intercept=self._intercept,
-                **self._scaler.to_arrays(),
-            )
 
     @classmethod
     def load(
@@ -140,46 +102,39 @@ class FusionIntentClassifier(GraphComponent, IntentClassifier):
         **kwargs: Any,
     ) -> FusionIntentClassifier:
         """Read the stored arrays (an untrained classifier if there are none)."""
-        try:
-            with (
-                model_storage.read_from(resource) as directory,
-                np.load(directory / MODEL_FILE, allow_pickle=False) as arrays,
-            ):
-                stored = {key: arrays[key] for key in arrays.files}
-        except (ValueError, FileNotFoundError):
+        stored = load_arrays(model_storage, resource, MODEL_FILE)
+        if not stored:
             logger.warning("no trained intent classifier in the model")
             return cls(config, model_storage, resource)
         return cls(
             config,
             model_storage,
             resource,
-            scaler=FeatureScaler.from_arrays(stored),
-            classes=[str(c) for c in stored["classes"]],
-            coef=stored["coef"],
-            intercept=stored["intercept"],
+            FeatureScaler.from_arrays(stored),
+            LinearModel.from_arrays(stored),
         )
 
     def predict_scores(self, messages: list[Message]) -> np.ndarray:
         """Probabilities per class (columns in ``classes`` order), one row per message."""
-        assert self._scaler is not None and self._coef is not None
-        sparse, dense = stack_rows([sentence_features(m) for m in messages])
-        return softmax_scores(self._scaler.transform(sparse, dense), self._coef, self._intercept)
+        assert self._scaler is not None and self._model is not None
+        return self._model.scores(scaled(self._scaler, messages))
 
     @property
     def classes(self) -> list[str]:
         """The intents this classifier knows."""
-        return list(self._classes)
+        return list(self._model.classes) if self._model else []
 
     def process(self, messages: list[Message]) -> list[Message]:
         """Set the intent and the ranking (top ``ranking_length``) on each message."""
-        if self._coef is None or not messages:
+        if self._model is None or not messages:
             return messages
         scores = self.predict_scores(messages)
-        length = int(self.component_config["ranking_length"]) or len(self._classes)
+        classes = self._model.classes
+        length = int(self.component_config["ranking_length"]) or len(classes)
         for message, row in zip(messages, scores, strict=True):
             order = np.argsort(-row)[:length]
             ranking = [
-                {INTENT_NAME_KEY: self._classes[i], PREDICTED_CONFIDENCE_KEY: float(row[i])}
+                {INTENT_NAME_KEY: classes[i], PREDICTED_CONFIDENCE_KEY: float(row[i])}
                 for i in order
             ]
             message.set(INTENT, dict(ranking[0]), add_to_output=True)

@@ -40,9 +40,9 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from bot.content import content_dir
 from bot.content.safety import CRISIS_INTENT, SafetyRules, parse_rules
 from bot.nlu.answer_selector import ANSWER_ENTITY
-from bot.nlu.features import FeatureScaler, softmax_scores, stack_rows
-from bot.nlu.fusion_classifier import fit_logistic, sentence_features
+from bot.nlu.features import FeatureScaler, LinearModel
 from bot.nlu.risk import ACUTE, CONCERN, LEVELS, NONE, RiskThresholds, decide
+from bot.nlu.storage import fit_scaler, load_arrays, scaled
 
 logger = logging.getLogger(__name__)
 
@@ -96,7 +96,7 @@ class RiskAssessor(GraphComponent, IntentClassifier):
         model_storage: ModelStorage,
         resource: Resource,
         rules_text: str | None = None,
-        model: tuple[FeatureScaler, np.ndarray, np.ndarray] | None = None,
+        model: tuple[FeatureScaler, LinearModel] | None = None,
     ) -> None:
         self.component_config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
@@ -122,32 +122,24 @@ class RiskAssessor(GraphComponent, IntentClassifier):
         examples = [m for m in training_data.intent_examples if isinstance(m.get(TEXT), str)]
         levels = [training_level(m) for m in examples]
         if set(levels) >= set(LEVELS):
-            sparse, dense = stack_rows([sentence_features(m) for m in examples])
-            scaler = FeatureScaler.fit(sparse, dense, self.component_config["dense_weight"])
-            fitted, classes = fit_logistic(
-                scaler.transform(sparse, dense), levels, self.component_config["C"]
-            )
-            order = [classes.index(level) for level in LEVELS]
-            self._model = (scaler, fitted.coef_[order], fitted.intercept_[order])
+            scaler, features = fit_scaler(examples, self.component_config["dense_weight"])
+            self._model = (scaler, LinearModel.fit(features, levels, self.component_config["C"]))
         else:
             logger.warning("risk model not trained: the data lacks one of acute/concern/none")
         with self._model_storage.write_to(self._resource) as directory:
             (directory / STORED_RULES).write_text(self._rules_text, encoding="utf-8")
             if self._model is not None:
-                scaler, coef, intercept = self._model
-                np.savez(
-                    directory / STORED_MODEL, coef=coef, intercept=intercept, **scaler.to_arrays()
-                )
+                scaler, linear = self._model
+                np.savez(directory / STORED_MODEL, **linear.to_arrays(), **scaler.to_arrays())
         return self._resource
 
     def probabilities(self, message: Message) -> dict[str, float] | None:
         """P(acute / concern / none) for one message, or None without a trained model."""
         if self._model is None:
             return None
-        scaler, coef, intercept = self._model
-        sparse, dense = stack_rows([sentence_features(message)])
-        row = softmax_scores(scaler.transform(sparse, dense), coef, intercept)[0]
-        return {level: float(p) for level, p in zip(LEVELS, row, strict=True)}
+        scaler, linear = self._model
+        row = linear.scores(scaled(scaler, [message]))[0]
+        return {level: float(p) for level, p in zip(linear.classes, row, strict=True)}
 
     @classmethod
     def load(
@@ -161,11 +153,10 @@ class RiskAssessor(GraphComponent, IntentClassifier):
         """Use the patterns and model stored at training time, never the file on disk."""
         with model_storage.read_from(resource) as directory:
             rules_text = (directory / STORED_RULES).read_text(encoding="utf-8")
-            model = None
-            if (directory / STORED_MODEL).is_file():
-                with np.load(directory / STORED_MODEL, allow_pickle=False) as arrays:
-                    stored = {key: arrays[key] for key in arrays.files}
-                model = (FeatureScaler.from_arrays(stored), stored["coef"], stored["intercept"])
+        stored = load_arrays(model_storage, resource, STORED_MODEL)
+        model = (
+            (FeatureScaler.from_arrays(stored), LinearModel.from_arrays(stored)) if stored else None
+        )
         return cls(config, model_storage, resource, rules_text=rules_text, model=model)
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -59,11 +59,11 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         super().__init__(name, config)
 
     def _featurize(self, messages: list[Message]) -> None:
-        todo = [m for m in messages if isinstance(m.get(TEXT), str)]
-        if not todo:
+        with_text = [m for m in messages if isinstance(m.get(TEXT), str)]
+        if not with_text:
             return
-        vectors = encoder().encode([m.get(TEXT) for m in todo])
-        for message, vector in zip(todo, vectors, strict=True):
+        vectors = encoder().encode([m.get(TEXT) for m in with_text])
+        for message, vector in zip(with_text, vectors, strict=True):
             self.add_features_to_message(
                 sequence=None,
                 sentence=np.asarray(vector, dtype=np.float32).reshape(1, -1),
