@@ -16,11 +16,13 @@ overwritten on disk (SQLite ``secure_delete``), not merely unlinked.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine, make_url
@@ -52,6 +54,15 @@ def tracker_db_url(configured: str | None = None) -> str:
 def display_url(url: str) -> str:
     """The URL with any password hidden, safe to print or log."""
     return make_url(url).render_as_string(hide_password=True)
+
+
+def decode_event(data: Any) -> dict[str, Any] | None:
+    """One stored event row's JSON as a dict, or None when it is not an event (never raises)."""
+    try:
+        event = json.loads(data) if isinstance(data, (str, bytes)) else None
+    except ValueError:
+        return None
+    return event if isinstance(event, dict) else None
 
 
 def sqlite_path(url: str) -> Path | None:

@@ -15,7 +15,6 @@ one.
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,7 +34,7 @@ from bot.insights.schema import (
     VOTE_SLOT,
     VOTE_UP,
 )
-from bot.purge import EVENTS_TABLE, sqlite_path
+from bot.purge import EVENTS_TABLE, decode_event, sqlite_path
 from bot.redact import redact_text
 
 # Channels by the name Rasa records (``input_channel``) or our bridges put in the metadata
@@ -260,7 +259,7 @@ def read_conversations(url: str, since: float, until: float) -> list[Conversatio
                     if reader is not None:
                         conversations += reader.close()
                     reader, sender = _Reader(keys), row_sender
-                event = _decode(data)
+                event = decode_event(data)
                 if event is not None:
                     reader.feed(event)
             if reader is not None:
@@ -269,11 +268,3 @@ def read_conversations(url: str, since: float, until: float) -> list[Conversatio
     finally:
         engine.dispose()
     return conversations
-
-
-def _decode(data: Any) -> dict[str, Any] | None:
-    try:
-        event = json.loads(data) if isinstance(data, (str, bytes)) else None
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) else None

@@ -21,7 +21,6 @@ a turn answered with ``utter_crisis``), and the staff shell's own test conversat
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -36,7 +35,7 @@ from bot.insights.schema import (
     VOTE_DOWN,
     VOTE_SLOT,
 )
-from bot.purge import EVENTS_TABLE, sqlite_path
+from bot.purge import EVENTS_TABLE, decode_event, sqlite_path
 from bot.redact import redact_text
 
 DID_YOU_MEAN = "did you mean"
@@ -256,14 +255,6 @@ def queue_from_events(
     return items
 
 
-def _decode(data: Any) -> dict[str, Any] | None:
-    try:
-        event = json.loads(data) if isinstance(data, (str, bytes)) else None
-    except ValueError:
-        return None
-    return event if isinstance(event, dict) else None
-
-
 def _senders(rows: Iterable[Any]) -> Iterable[list[dict[str, Any]]]:
     """Rows ordered by sender, as one list of events per sender (the id itself is not kept)."""
     current: object = object()
@@ -273,7 +264,7 @@ def _senders(rows: Iterable[Any]) -> Iterable[list[dict[str, Any]]]:
             if events:
                 yield events
             current, events = sender, []
-        event = _decode(data)
+        event = decode_event(data)
         if event is not None:
             events.append(event)
     if events:
