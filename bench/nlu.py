@@ -30,7 +30,7 @@ from typing import Any
 import yaml
 
 from bench import FALLBACK_INTENT, REPO_ROOT, SEED
-from bench.baseline import baseline_predict
+from bench.baseline import baseline_predict, embed_all, embedding_baseline_predict
 from bench.metrics import classification_scores, classifier_intent, crisis_scores, mean
 from bench.metrics import stratified_folds as make_folds
 
@@ -99,22 +99,40 @@ def _write_fold_data(data: Any, messages: list[Any], path: Path) -> None:
     RasaYAMLWriter().dump(str(path), subset)
 
 
+def reply_record(parsed: dict[str, Any]) -> dict[str, Any]:
+    """What the assistant does with one parsed message, by the actions' own code.
+
+    ``suggested`` are the "did you mean…?" buttons (actions/fallback.py) when the message goes
+    to the fallback; ``also`` is the second-topic button after an answer (actions/follow_up.py);
+    ``answer`` is the selector's top key and ``delivered`` the answer actually sent: the
+    specific one when the pipeline set the ``answer`` entity, otherwise the topic's overview.
+    """
+    from actions.fallback import suggested_intents
+    from actions.follow_up import second_topic
+
+    risk = parsed.get("risk") or {}
+    intent = (parsed.get("intent") or {}).get("name")
+    selected = (parsed.get("response_selector") or {}).get(intent) or {}
+    answer = (selected.get("response") or {}).get("intent_response_key")
+    specific = any(e.get("entity") == "answer" for e in parsed.get("entities") or [])
+    fallback = intent == FALLBACK_INTENT
+    ranking = parsed.get("intent_ranking") or []
+    return {
+        "ranking": [
+            [r.get("name"), round(float(r.get("confidence") or 0), 4)] for r in ranking[:3]
+        ],
+        "final": intent,
+        "classifier": classifier_intent(parsed),
+        "risk": risk.get("level"),
+        "answer": answer,
+        "delivered": answer if specific else (f"{intent}/general" if answer else None),
+        "suggested": suggested_intents(ranking) if fallback else [],
+        "also": None if fallback or not intent else second_topic(parsed, intent),
+    }
+
+
 async def _parse_all(agent: Any, texts: list[str]) -> list[dict[str, Any]]:
-    results = []
-    for text in texts:
-        parsed = await agent.parse_message(text)
-        risk = parsed.get("risk") or {}
-        intent = (parsed.get("intent") or {}).get("name")
-        selected = (parsed.get("response_selector") or {}).get(intent) or {}
-        results.append(
-            {
-                "final": intent,
-                "classifier": classifier_intent(parsed),
-                "risk": risk.get("level"),
-                "answer": (selected.get("response") or {}).get("intent_response_key"),
-            }
-        )
-    return results
+    return [reply_record(await agent.parse_message(text)) for text in texts]
 
 
 def _train_and_parse(
@@ -155,6 +173,8 @@ def cross_validate(
     messages = list(data.intent_examples)
     texts = [str(m.get("text")) for m in messages]
     gold = [str(m.get("intent")) for m in messages]
+    gold_answers = [m.get("intent_response_key") for m in messages]
+    embeddings = embed_all(texts) if with_baseline else None
     test_folds = make_folds(gold, folds, seed)
     records: list[dict[str, Any]] = [{} for _ in messages]
     fold_stats: list[dict[str, Any]] = []
@@ -181,6 +201,7 @@ def cross_validate(
                     records[index] = {
                         "text": texts[index],
                         "gold": gold[index],
+                        "gold_answer": gold_answers[index],
                         "fold": number,
                         **result,
                     }
@@ -193,6 +214,12 @@ def cross_validate(
                     )
                     for index, label in zip(test_idx, predicted, strict=True):
                         records[index]["baseline"] = label
+                if embeddings is not None:
+                    predicted = embedding_baseline_predict(
+                        embeddings[train_idx], [gold[i] for i in train_idx], embeddings[test_idx]
+                    )
+                    for index, label in zip(test_idx, predicted, strict=True):
+                        records[index]["embedding_baseline"] = label
                 fold_stats.append(
                     {
                         "fold": number,
@@ -249,7 +276,71 @@ def summarise(
         baseline = [r["baseline"] for r in records]
         result["baseline"] = classification_scores(gold, baseline)
         result["baseline_crisis"] = crisis_scores(gold, baseline)
+    if records and all("embedding_baseline" in r for r in records):
+        result["embedding_baseline"] = classification_scores(
+            gold, [r["embedding_baseline"] for r in records]
+        )
+    result["did_you_mean"] = did_you_mean_scores(records)
+    result["second_topic"] = second_topic_scores(records)
+    result["selector"] = selector_scores(records)
     return result
+
+
+def did_you_mean_scores(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """How often "did you mean…?" is shown, and how often its buttons hold the right topic."""
+    shown = [r for r in records if r.get("final") == FALLBACK_INTENT]
+    right = sum(1 for r in shown if r["gold"] in (r.get("suggested") or []))
+    return {
+        "shown": len(shown),
+        "holds_right_topic": right,
+        "share": round(right / len(shown), 4) if shown else 0.0,
+    }
+
+
+def second_topic_scores(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The second-topic button after an answer: how often, and whether it rescues a miss."""
+    answered = [r for r in records if r.get("final") not in (None, FALLBACK_INTENT)]
+    right = [r for r in answered if r["final"] == r["gold"]]
+    wrong = [r for r in answered if r["final"] != r["gold"]]
+    return {
+        "answered": len(answered),
+        "shown_after_right": sum(1 for r in right if r.get("also")),
+        "right": len(right),
+        "shown_after_wrong": sum(1 for r in wrong if r.get("also")),
+        "wrong": len(wrong),
+        "wrong_rescued": sum(1 for r in wrong if r.get("also") == r["gold"]),
+    }
+
+
+def selector_scores(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """The answer selector within the right topic (retrieval examples only), per topic.
+
+    ``top1``: the selector's top key is the right one; ``delivered``: the carer got the right
+    reply, the specific answer or, for a general question, the overview.
+    """
+    per_topic: dict[str, dict[str, int]] = {}
+    for r in records:
+        key = r.get("gold_answer")
+        if not key or r.get("final") != r["gold"]:
+            continue
+        counts = per_topic.setdefault(r["gold"], {"n": 0, "top1": 0, "delivered": 0})
+        counts["n"] += 1
+        counts["top1"] += int(r.get("answer") == key)
+        counts["delivered"] += int(r.get("delivered") == key)
+    total = {k: sum(c[k] for c in per_topic.values()) for k in ("n", "top1", "delivered")}
+    return {
+        "examples": total["n"],
+        "top1": round(total["top1"] / total["n"], 4) if total["n"] else 0.0,
+        "delivered": round(total["delivered"] / total["n"], 4) if total["n"] else 0.0,
+        "per_topic": {
+            topic: {
+                "n": c["n"],
+                "top1": round(c["top1"] / c["n"], 4),
+                "delivered": round(c["delivered"] / c["n"], 4),
+            }
+            for topic, c in sorted(per_topic.items())
+        },
+    }
 
 
 def top_confusions(gold: list[str], predicted: list[str], limit: int = 10) -> list[list[Any]]:

@@ -1,4 +1,5 @@
-"""action_follow_up's additions: the calm line for a concern, and a named hospital's own facts."""
+"""action_follow_up's additions: the calm line for a concern, a named hospital's own facts and
+the second-topic button for a message that asks two things."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.follow_up import ActionFollowUp
+from actions.follow_up import ActionFollowUp, second_topic
 from bot.content.hospital_facts import facts_for, hospital_facts
 from bot.content.messages import message
 
@@ -81,6 +82,40 @@ async def test_a_concern_gets_the_calm_line_first() -> None:
     assert messages[0].get("response") == "utter_concern_line"
     none = await run(tracker("can he get leave", "ask_transitions", None, "none"))
     assert all(m.get("response") != "utter_concern_line" for m in none)
+
+
+def ranked(*pairs: tuple[str, float]) -> dict[str, Any]:
+    ranking = [{"name": name, "confidence": conf} for name, conf in pairs]
+    return {"intent": ranking[0], "intent_ranking": ranking}
+
+
+def test_a_close_second_topic_is_offered() -> None:
+    latest = ranked(("ask_visiting_children", 0.55), ("ask_travel_support", 0.3))
+    assert second_topic(latest, "ask_visiting_children") == "ask_travel_support"
+
+
+def test_no_second_topic_when_it_is_far_behind_small_talk_or_crisis() -> None:
+    assert second_topic(ranked(("ask_visiting", 0.9), ("ask_rights", 0.05)), "ask_visiting") is None
+    assert second_topic(ranked(("ask_visiting", 0.6), ("greet", 0.35)), "ask_visiting") is None
+    crisis = ranked(("ask_visiting", 0.6), ("express_crisis", 0.35))
+    assert second_topic(crisis, "ask_visiting") is None
+    # the answer given was not the top intent (a button press): nothing to add
+    assert second_topic(ranked(("ask_rights", 0.6), ("ask_visiting", 0.3)), "ask_visiting") is None
+    assert second_topic({"intent_ranking": [{"name": "ask_rights"}]}, "ask_rights") is None
+    odd = {"intent_ranking": [{"name": "ask_rights", "confidence": "x"}, {"name": "ask_visiting"}]}
+    assert second_topic(odd, "ask_rights") is None
+
+
+async def test_the_second_topic_is_one_button_and_replaces_the_film_or_vote() -> None:
+    state = tracker("can the kids come and is there help with fares", "ask_visiting_children", None)
+    state.latest_message.update(
+        ranked(("ask_visiting_children", 0.55), ("ask_travel_support", 0.3))
+    )
+    messages = await run(state)
+    assert messages[-1]["text"] == message("also_asked").text
+    assert messages[-1]["buttons"] == [
+        {"title": "Help with travel", "payload": "/ask_travel_support"}
+    ]
 
 
 def test_hospital_facts_cite_the_research_brief() -> None:
