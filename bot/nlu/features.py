@@ -45,9 +45,8 @@ def _hstack(parts: list[sp.csr_matrix], rows: int) -> sp.csr_matrix:
         return sp.hstack(parts, format="csr")
     offsets = np.cumsum([0] + [part.shape[1] for part in parts[:-1]])
     data = np.concatenate([part.data for part in parts])
-    indices = np.concatenate(
-        [part.indices.astype(np.int64) + offset for part, offset in zip(parts, offsets, strict=True)]
-    )
+    shifted = zip(parts, offsets, strict=True)
+    indices = np.concatenate([part.indices.astype(np.int64) + offset for part, offset in shifted])
     width = int(sum(part.shape[1] for part in parts))
     return sp.csr_matrix((data, indices, np.array([0, data.size])), shape=(1, width))
 
