@@ -52,3 +52,21 @@ def test_one_message_at_a_time_gives_the_batch_rows() -> None:
         single = scaler.transform(one_sparse, one_dense)
         assert single.shape == (1, batch.shape[1])
         assert np.allclose(single.toarray()[0], batch[i])
+
+
+def test_fitting_on_the_used_columns_only_changes_nothing() -> None:
+    """LinearModel.fit drops all-zero columns before fitting; the weights must not change."""
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.nlu.features import LinearModel
+
+    sparse, dense = _data()
+    features = FeatureScaler.fit(sparse, dense, dense_weight=2.0).transform(sparse, dense)
+    rows = np.arange(12)  # a few examples: many columns are zero in all of them
+    labels = ["a", "b", "c"] * 4
+    fitted = LinearModel.fit(features[rows], labels, c=10.0)
+    reference = LogisticRegression(C=10.0, max_iter=3000, class_weight="balanced", random_state=42)
+    reference.fit(features[rows], labels)
+    assert fitted.coef.shape == reference.coef_.shape
+    assert np.allclose(fitted.coef, reference.coef_, atol=1e-6)
+    assert np.allclose(fitted.scores(features), reference.predict_proba(features), atol=1e-6)

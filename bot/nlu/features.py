@@ -164,8 +164,15 @@ class LinearModel:
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=42)
-        model.fit(features, list(labels))
-        return cls([str(c) for c in model.classes_], model.coef_, model.intercept_)
+        # Fit on the columns these rows use only: with L2 regularisation a column that is zero
+        # in every row keeps a zero weight, so the result is the same, and a topic's few hundred
+        # examples use a small part of the vocabulary (the answer selector trains ~2x faster).
+        features = sp.csr_matrix(features)
+        used = np.unique(features.indices)
+        model.fit(features[:, used], list(labels))
+        coef = np.zeros((model.coef_.shape[0], features.shape[1]))
+        coef[:, used] = model.coef_
+        return cls([str(c) for c in model.classes_], coef, model.intercept_)
 
     def scores(self, features: sp.csr_matrix) -> np.ndarray:
         """Probabilities, one row per message, columns in ``classes`` order."""
