@@ -247,6 +247,22 @@ def _meta(results: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _no_fallback_row(
+    label: str, scores: dict[str, Any], crisis: dict[str, Any] | None = None
+) -> list[str]:
+    """A row for a model with no fallback: every miss is a wrong answer."""
+    crisis = crisis or {}
+    return [
+        label,
+        _f(scores["accuracy"]),
+        _f(scores["macro_f1"]),
+        "–",
+        _f(1 - scores["accuracy"]),
+        _f(crisis.get("recall")),
+        _f(crisis.get("false_alarm_rate")),
+    ]
+
+
 def _share(part: int, whole: int) -> str:
     return f"{part}/{whole} ({part / whole:.1%})" if whole else "–"
 
@@ -324,42 +340,12 @@ def _understanding(results: dict[str, Any]) -> list[str]:
             _f(nlu["crisis"]["recall"]),
             _f(nlu["crisis"]["false_alarm_rate"]),
         ],
-        [
-            "Pipeline, classifier",
-            _f(nlu["classifier"]["accuracy"]),
-            _f(nlu["classifier"]["macro_f1"]),
-            "–",
-            _f(1 - nlu["classifier"]["accuracy"]),
-            "–",
-            "–",
-        ],
+        _no_fallback_row("Pipeline, classifier", nlu["classifier"]),
     ]
     if base:
-        crisis = nlu.get("baseline_crisis", {})
-        rows.append(
-            [
-                "Baseline, TF-IDF + LR",
-                _f(base["accuracy"]),
-                _f(base["macro_f1"]),
-                "–",
-                _f(1 - base["accuracy"]),
-                _f(crisis.get("recall")),
-                _f(crisis.get("false_alarm_rate")),
-            ]
-        )
-    embedded = nlu.get("embedding_baseline")
-    if embedded:
-        rows.append(
-            [
-                "Baseline, MiniLM + LR",
-                _f(embedded["accuracy"]),
-                _f(embedded["macro_f1"]),
-                "–",
-                _f(1 - embedded["accuracy"]),
-                "–",
-                "–",
-            ]
-        )
+        rows.append(_no_fallback_row("Baseline, TF-IDF + LR", base, nlu.get("baseline_crisis")))
+    if nlu.get("embedding_baseline"):
+        rows.append(_no_fallback_row("Baseline, MiniLM + LR", nlu["embedding_baseline"]))
     lines += _table(
         [
             "",
