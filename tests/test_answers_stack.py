@@ -102,3 +102,17 @@ def test_a_concern_gets_its_answer_and_one_calm_line_not_the_alarm(say: Any) -> 
 def test_someone_in_danger_gets_the_crisis_routes_first(say: Any) -> None:
     replies = say("im on the bridge and i dont trust myself", fresh())
     assert "999" in replies[0]["text"]
+
+
+def test_two_questions_get_the_likelier_answer_and_the_other_as_a_button(say: Any) -> None:
+    """Issue 11, point 5: the second topic stays one tap away (actions/follow_up.py)."""
+    from bot.content.messages import message
+    from bot.content.topics import topic_title
+
+    replies = say("can I go to the ward round? also who is the carers lead", fresh())
+    texts = [m.get("text", "") for m in replies]
+    assert default_first_paragraph("utter_ask_designated_worker/carers_lead") in texts, texts
+    offer = next(m for m in replies if m.get("text") == message("also_asked").text)
+    assert offer["buttons"] == [
+        {"title": topic_title("ask_involvement"), "payload": "/ask_involvement"}
+    ]
