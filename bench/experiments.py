@@ -140,6 +140,12 @@ EXPERIMENTS: tuple[Experiment, ...] = (
         training=True,
     ),
     Experiment(
+        "no-regex-featurizer",
+        "RegexFeaturizer removed (the 1,600 lookup entries still feed the entity extractor)",
+        _remove("RegexFeaturizer"),
+        training=True,
+    ),
+    Experiment(
         "char-2-3",
         "char_wb CountVectorsFeaturizer n-grams 2-4 → 2-3",
         _char_ngrams_up_to_3,
