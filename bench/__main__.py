@@ -112,7 +112,6 @@ def render_report(results: dict[str, Any], output: Path) -> None:
 
 def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     from bench import latency, nlu, training
-    from bench.baseline import featurizer_times_ms
     from bench.metrics import latency_summary
 
     sections = set(args.only or SECTIONS)
@@ -130,7 +129,7 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         cv = nlu.cross_validate(change, max_folds=1 if args.quick else None)
         records = cv.pop("records")
         sample = [r["text"] for r in records][:: 40 if args.quick else 4]
-        cv["featurizer_ms"] = latency_summary(featurizer_times_ms(sample))
+        cv["featurizer_ms"] = latency_summary(nlu.featurizer_times_ms(sample))
         results["nlu"] = cv
         if not args.quick:
             RECORDS.write_text(json.dumps(records, indent=1, ensure_ascii=False) + "\n")

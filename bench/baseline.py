@@ -10,7 +10,6 @@ Settings are fixed up front and never tuned on the folds.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 
 import numpy as np
@@ -63,17 +62,3 @@ def embedding_baseline_predict(
     model = LogisticRegression(C=10.0, max_iter=2000, random_state=SEED)
     model.fit(train_vectors, list(train_labels))
     return [str(label) for label in model.predict(test_vectors)]
-
-
-def featurizer_times_ms(texts: Sequence[str]) -> list[float]:
-    """Milliseconds to encode each text on its own, as the server does for one message."""
-    from bot.nlu.encoder import encoder
-
-    model = encoder()
-    model.encode(["warm up the graph for every bucket"])
-    times = []
-    for text in texts:
-        started = time.perf_counter()
-        model.encode([text])
-        times.append((time.perf_counter() - started) * 1000)
-    return times

@@ -23,7 +23,7 @@ import os
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -284,6 +284,20 @@ def summarise(
     result["second_topic"] = second_topic_scores(records)
     result["selector"] = selector_scores(records)
     return result
+
+
+def featurizer_times_ms(texts: Sequence[str]) -> list[float]:
+    """Milliseconds to encode each text on its own, as the server does for one message."""
+    from bot.nlu.encoder import encoder
+
+    model = encoder()
+    model.encode(["warm up the graph for every bucket"])
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        model.encode([text])
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def did_you_mean_scores(records: list[dict[str, Any]]) -> dict[str, Any]:
