@@ -47,6 +47,7 @@ from rasa.shared.core.events import (
 )
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot.content.domain import load_domain
 from bot.content.messages import message
 from bot.insights.__main__ import main as insights_main
 from bot.insights.figures import normalise_question, week_of, weeks_between
@@ -241,21 +242,32 @@ class Conversation:
 
     def topic(self, intent: str, follow: str | None = None, typed: str | None = None) -> None:
         self.user(typed or f"/{intent}", intent)
-        self.action(f"utter_{intent.removeprefix('ask_')}", "An answer.", utter=True)
-        self.action("action_follow_up")
+        self.events.append(
+            ActionExecuted(f"utter_{intent.removeprefix('ask_')}", timestamp=self._tick())
+        )
+        # An overview with the films button is a film offer (data/answers/).
+        buttons = [{"title": "Films", "payload": "/request_film"}] if follow == "film" else []
+        self.events.append(
+            BotUttered(
+                "An answer.",
+                data={"buttons": buttons},
+                metadata={"utter_action": "x"},
+                timestamp=self.now,
+            )
+        )
         if follow == "film":
-            self.events.append(BotUttered("There's a short film…", timestamp=self.now))
-            self.slot("films_offered", [FILM_FOR[intent]])
-            self.expected.film_offers[FILM_FOR[intent]] += 1
+            self.expected.film_offers[intent] += 1
         elif follow == "question":
-            self.events.append(BotUttered(message("ask_helpful").text, timestamp=self.now))
-            self.slot("feedback_topic", intent)
+            self.user("thank you", "thank")
+            self.events.append(ActionExecuted("utter_thank", timestamp=self._tick()))
+            self.events.append(
+                BotUttered(ASK_HELPFUL, data={"buttons": QUESTION_BUTTONS}, timestamp=self.now)
+            )
 
     def vote(self, topic: str, up: bool) -> None:
         self.user("/affirm" if up else "/deny", "affirm" if up else "deny")
         self.action("action_record_feedback", "Thank you.")
         self.slot("helpful_vote", {"topic": topic, "vote": "up" if up else "down"})
-        self.slot("feedback_topic", None)
         self.expected.votes[(topic, "up" if up else "down")] += 1
 
     def unclear(self, text: str) -> None:
@@ -271,7 +283,6 @@ class Conversation:
         self.action("action_listen")
         self.user(f"/{intent}", intent, count=False)  # the copy is the same message
         self.action(f"utter_{intent.removeprefix('ask_')}", "An answer.", utter=True)
-        self.action("action_follow_up")
 
     def gives_up(self) -> None:
         self.user("/out_of_scope", "out_of_scope")
@@ -609,7 +620,10 @@ UNANSWERED_PII = [
 ]
 UNCLEAR_RARE = ["mmmph arr flibber", "xq zz yy plonk", "zonk blorp qwv"]
 UNANSWERED = ("nlu_fallback", "out_of_scope")
-ASK_HELPFUL = message("ask_helpful").text
+# utter_thank's variant that asks "Was this helpful?" (domain.yml).
+_ASKING = next(v for v in load_domain()["responses"]["utter_thank"] if v.get("buttons"))
+ASK_HELPFUL: str = _ASKING["text"]
+QUESTION_BUTTONS: list[dict[str, str]] = _ASKING["buttons"]
 
 
 @dataclass
@@ -640,7 +654,7 @@ def pick(stack: Any, candidates: list[str], intents: tuple[str, ...]) -> tuple[s
 
 @pytest.fixture(scope="module")
 def live(rasa_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Live:
-    """36 conversations (64 messages) through the real REST channel, then the report.
+    """36 conversations (82 messages) through the real REST channel, then the report.
 
     Only this module's conversations are in the report: it covers exactly the time they were
     sent in (the session's other tests send theirs before or after).
@@ -664,27 +678,36 @@ def live(rasa_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Live:
             messages += 1
         return replies
 
-    for _ in range(6):  # asked, and 👍 (Telegram)
-        answer, thanks = conversation(("/ask_rights", telegram), ("/affirm", telegram))
-        assert answer[-1] == ASK_HELPFUL and thanks == [message("feedback_thanks_up").text]
-    for _ in range(2):  # asked, and 👎 (Telegram)
-        answer, thanks = conversation(("/ask_rights", telegram), ("/deny", telegram))
-        assert answer[-1] == ASK_HELPFUL and thanks == [message("feedback_thanks_down").text]
-    for _ in range(5):  # asked, ignored; "yes" later keeps its usual meaning (website)
-        first, second, yes = conversation(
-            ("/ask_rights", website), ("/ask_visiting", website), ("yes", website)
+    for _ in range(6):  # thanked after an answer, asked, and 👍 (Telegram)
+        _, asked, thanks = conversation(
+            ("/ask_rights", telegram), ("thank you", telegram), ("/affirm", telegram)
         )
-        assert first[-1] == ASK_HELPFUL and ASK_HELPFUL not in second
+        assert asked == [ASK_HELPFUL] and thanks == [message("feedback_thanks_up").text]
+    for _ in range(2):  # asked, and 👎 (Telegram)
+        _, asked, thanks = conversation(
+            ("/ask_rights", telegram), ("thank you", telegram), ("/deny", telegram)
+        )
+        assert asked == [ASK_HELPFUL] and thanks == [message("feedback_thanks_down").text]
+    for _ in range(5):  # asked, ignored; "yes" later keeps its usual meaning (website)
+        _, asked, _, yes = conversation(
+            ("/ask_rights", website),
+            ("thank you", website),
+            ("/ask_visiting", website),
+            ("yes", website),
+        )
+        assert asked == [ASK_HELPFUL]
         assert yes and message("feedback_thanks_up").text not in yes
     for place in ["Leeds"] * 5 + ["Cardiff"]:
         (found,) = conversation((f"contacts near {place}", {}))
         assert found and "near" in found[0]
-    for _ in range(5):  # crisis, then a topic: no "Was this helpful?"
-        crisis, answer = conversation(("I want to end my life", {}), ("/ask_rights", {}))
-        assert "999" in crisis[0] and ASK_HELPFUL not in answer
-    for _ in range(5):  # a film offered after an answer, then the film list
+    for _ in range(5):  # crisis, then a topic and thanks: no "Was this helpful?"
+        crisis, answer, thanked = conversation(
+            ("I want to end my life", {}), ("/ask_rights", {}), ("thank you", {})
+        )
+        assert "999" in crisis[0] and ASK_HELPFUL not in answer + thanked and thanked
+    for _ in range(5):  # the films button on an answer, then the film list
         answer, films = conversation(("/ask_carer_wellbeing", {}), ("/request_film", {}))
-        assert any(t.startswith("There's a short film") for t in answer) and len(films) > 3
+        assert answer and len(films) > 3
     for _ in range(5):
         conversation((pii_question, {}))
     for _ in range(2):
@@ -699,7 +722,7 @@ def live(rasa_stack: Any, tmp_path_factory: pytest.TempPathFactory) -> Live:
 def test_live_counts_match_what_was_sent(live: Live) -> None:
     figures = live.report.figures
     assert figures.conversations.n == len(live.senders) == 36
-    assert figures.messages.n == live.messages == 64
+    assert figures.messages.n == live.messages == 82
     totals = {t: c.n for t, c in figures.topic_totals.items() if c.n}
     assert totals == {
         "ask_rights": 6 + 2 + 5 + 5,
@@ -709,12 +732,12 @@ def test_live_counts_match_what_was_sent(live: Live) -> None:
         "request_film": 5,
     }
     summary = {row["figure"]: row["value"] for row in read_csv(live.out, "summary")}
-    assert summary["Conversations"] == "36" and summary["Messages from carers"] == "64"
+    assert summary["Conversations"] == "36" and summary["Messages from carers"] == "82"
     unclear = live.not_understood
     assert figures.not_understood.n == figures.ended_in_fallback.n == unclear
     if unclear >= 5:
         assert summary["Messages not understood"] == str(unclear)
-        assert summary["Messages not understood (%)"] == f"{100 * unclear / 64:.1f}%"
+        assert summary["Messages not understood (%)"] == f"{100 * unclear / 82:.1f}%"
         assert summary["Conversations that ended in fallback"] == str(unclear)
         assert summary["Conversations that ended in fallback (%)"] == f"{100 * unclear / 36:.1f}%"
     else:
@@ -734,10 +757,10 @@ def test_live_channels(live: Live) -> None:
         by_channel[channel][0] += c.n
     for (_, channel), c in figures.messages_by_week.items():
         by_channel[channel][1] += c.n
-    assert dict(by_channel) == {"Telegram": [8, 16], "Website": [5, 15], "REST API": [23, 33]}
+    assert dict(by_channel) == {"Telegram": [8, 24], "Website": [5, 20], "REST API": [23, 38]}
     if len(figures.weeks) == 1:  # not run across a Sunday midnight
         rows = {r["channel"]: r for r in read_csv(live.out, "activity_by_week")}
-        assert rows["Telegram"]["conversations"] == "8" and rows["Website"]["messages"] == "15"
+        assert rows["Telegram"]["conversations"] == "8" and rows["Website"]["messages"] == "20"
 
 
 @pytest.mark.stack
@@ -751,10 +774,10 @@ def test_live_votes_regions_and_films(live: Live) -> None:
     leeds, cardiff = resolve("Leeds").region, resolve("Cardiff").region  # health board in Wales
     assert regions == {leeds: "5", cardiff: FEWER}
     films = {
-        row["film"]: row["times_offered_after_an_answer"]
+        row["intent"]: row["times_offered_with_the_answer"]
         for row in read_csv(live.out, "films_offered")
     }
-    assert films == {"Carers film 1": "5"}
+    assert films == {"ask_carer_wellbeing": "5"}
     assert_no_small_numbers(live.out)
 
 

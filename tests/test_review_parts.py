@@ -71,8 +71,8 @@ def test_fallback_tap_and_vote_down_queue_the_typed_message() -> None:
         {"event": "rewind"},
         user("/ask_visiting", "ask_visiting", 1.0),
         action("utter_visiting"),
-        action("action_follow_up"),
-        slot("feedback_topic", "ask_visiting"),
+        user("thanks", "thank", 0.99),
+        action("utter_thank"),
         user("/deny", "deny", 1.0),
         action("action_record_feedback"),
         slot("helpful_vote", {"topic": "ask_visiting", "vote": "down"}),
@@ -94,8 +94,9 @@ def test_give_up_low_confidence_and_typed_vote() -> None:
         user("is there a canteen", "ask_visiting", 0.62),  # typed again: a new message
         action("utter_visiting"),
         user("what are my rights", "ask_rights", 0.95),
-        action("action_follow_up"),
-        slot("feedback_topic", "ask_rights"),
+        action("utter_rights"),
+        user("thank you", "thank", 0.99),
+        action("utter_thank"),
         user("no", "deny", 0.99),
         slot("helpful_vote", {"topic": "ask_rights", "vote": "down"}),
     ]

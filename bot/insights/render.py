@@ -175,10 +175,10 @@ def draw_regions(ax: Axes, figures: Figures, _: TopicTitle) -> None:
     _finish(ax, title)
 
 
-def draw_films(ax: Axes, figures: Figures, _: TopicTitle, film_titles: dict[str, str]) -> None:
-    title = "Films: offered after an answer, and the film list opened"
+def draw_films(ax: Axes, figures: Figures, topic_title: TopicTitle) -> None:
+    title = "Films: offered with an answer (by topic), and the film list opened"
     bars = sorted(
-        ((film_titles.get(f, f), c) for f, c in figures.film_offers.items()),
+        ((topic_title(t), c) for t, c in figures.film_offers.items()),
         key=lambda item: item[1].n,
     )
     bars.append(("Film list opened", figures.film_lists))  # drawn on top
@@ -200,23 +200,21 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def _panels(film_titles: dict[str, str]) -> list[tuple[str, Callable[..., None]]]:
+def _panels() -> list[tuple[str, Callable[..., None]]]:
     return [
         ("activity", draw_activity),
         ("topics", draw_topics),
         ("fallback", draw_fallback),
         ("votes", draw_votes),
         ("regions", draw_regions),
-        ("films", lambda ax, f, t: draw_films(ax, f, t, film_titles)),
+        ("films", draw_films),
     ]
 
 
-def chart_pngs(
-    figures: Figures, topic_title: TopicTitle, film_titles: dict[str, str]
-) -> dict[str, bytes]:
+def chart_pngs(figures: Figures, topic_title: TopicTitle) -> dict[str, bytes]:
     """One PNG per panel, for the HTML page."""
     charts = {}
-    for name, draw in _panels(film_titles):
+    for name, draw in _panels():
         fig, ax = plt.subplots(figsize=(7.5, 3.6))
         draw(ax, figures, topic_title)
         fig.text(0.01, -0.02, HIDDEN_NOTE, fontsize=7, color="#555")
@@ -224,10 +222,10 @@ def chart_pngs(
     return charts
 
 
-def overview_png(figures: Figures, topic_title: TopicTitle, film_titles: dict[str, str]) -> bytes:
+def overview_png(figures: Figures, topic_title: TopicTitle) -> bytes:
     """All panels on one picture (the README shows one made from synthetic data)."""
     fig, axes = plt.subplots(3, 2, figsize=(14, 12))
-    for ax, (_, draw) in zip(axes.flat, _panels(film_titles), strict=True):
+    for ax, (_, draw) in zip(axes.flat, _panels(), strict=True):
         draw(ax, figures, topic_title)
     fig.suptitle(
         f"Carers' Assistant insight report: {_day(figures.since)} to {_day(figures.until)}",
@@ -246,9 +244,7 @@ def overview_png(figures: Figures, topic_title: TopicTitle, film_titles: dict[st
 Table = tuple[list[str], list[list[object]]]
 
 
-def tables(
-    figures: Figures, topic_title: TopicTitle, film_titles: dict[str, str]
-) -> dict[str, Table]:
+def tables(figures: Figures, topic_title: TopicTitle) -> dict[str, Table]:
     """Every CSV file: name -> (header, rows); values already suppressed."""
     weeks = [w.isoformat() for w in figures.weeks]
     summary_rows: list[list[object]] = [
@@ -299,7 +295,7 @@ def tables(
         for t in figures.topics
     ]
     unanswered = [[q.text, q.times, q.conversations] for q in figures.unanswered]
-    films = [[film_titles.get(f, f), c.shown] for f, c in sorted(figures.film_offers.items())]
+    films = [[topic_title(t), t, c.shown] for t, c in sorted(figures.film_offers.items())]
     regions = [[r, c.shown] for r, c in sorted(figures.regions.items())]
     votes = [
         [
@@ -324,7 +320,7 @@ def tables(
         "topics": (["topic", "intent", "questions"], topics),
         "topics_by_week": (["week_beginning", "topic", "questions"], topics_by_week),
         "unanswered_questions": (["question", "times_asked", "conversations"], unanswered),
-        "films_offered": (["film", "times_offered_after_an_answer"], films),
+        "films_offered": (["topic", "intent", "times_offered_with_the_answer"], films),
         "contacts_by_region": (["region", "requests"], regions),
         "helpfulness_by_topic": (
             ["topic", "intent", "helpful", "not_helpful", "helpful_percent"],
@@ -494,11 +490,12 @@ def page(
         ),
         section(
             "Films",
-            "Films offered after an answer, and how often the list of films was opened. "
+            "How often an answer offered the films (its button), by topic, and how often the "
+            "list of films was opened. "
             "Whether a film was then watched is not known: film links open in the browser "
             "without telling the assistant.",
             "films",
-            [("films_offered", "Films offered after an answer")],
+            [("films_offered", "Films offered with an answer, by topic")],
         ),
     ]
     period = f"{_day(figures.since)} to {_day(figures.until)}"

@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bot.content.films import film_catalogue
 from bot.content.topics import topic_title, topics
 from bot.insights import render
 from bot.insights.figures import Figures, compute
@@ -37,13 +36,12 @@ def build_report(out: Path, since: float, until: float, db_url: str | None = Non
     """
     conversations = read_conversations(db_url or tracker_db_url(), since, until)
     figures = compute(conversations, since, until, report_topics())
-    film_titles = {film.id: film.title for film in film_catalogue().films}
     out.mkdir(parents=True, exist_ok=True)
-    data = render.tables(figures, topic_title, film_titles)
+    data = render.tables(figures, topic_title)
     csvs = render.write_csvs(out, data)
-    charts = render.chart_pngs(figures, topic_title, film_titles)
+    charts = render.chart_pngs(figures, topic_title)
     overview = out / render.OVERVIEW_PNG
-    overview.write_bytes(render.overview_png(figures, topic_title, film_titles))
+    overview.write_bytes(render.overview_png(figures, topic_title))
     html = out / "index.html"
     generated = datetime.now(tz=timezone.utc)
     html.write_text(render.page(figures, data, charts, generated), encoding="utf-8")

@@ -6,8 +6,6 @@ is written anywhere: the actions set these slots and the report reads the slot e
 
 from __future__ import annotations
 
-# action_follow_up sets it to the topic it just asked "Was this helpful?" about; cleared after.
-FEEDBACK_TOPIC_SLOT = "feedback_topic"
 # action_record_feedback: {"topic": "ask_visiting", "vote": "up" | "down"} (one event per vote).
 VOTE_SLOT = "helpful_vote"
 VOTE_UP = "up"
@@ -15,10 +13,9 @@ VOTE_DOWN = "down"
 # action_find_local_contacts: the region (or nation) it looked in, or CONTACTS_NOT_RECOGNISED.
 REGION_SLOT = "contacts_region"
 CONTACTS_NOT_RECOGNISED = "Not recognised"
-# actions/films.py: ids of the films shown or offered so far in the conversation.
-FILMS_SLOT = "films_offered"
+# The films button some topic overviews carry (data/answers/): a bot message with it is an offer.
+FILMS_PAYLOAD = "/request_film"
 
-FOLLOW_UP_ACTION = "action_follow_up"
 SHOW_FILMS_ACTION = "action_show_films"
 GIVE_UP_ACTION = "action_default_fallback"  # the last step of the two-stage fallback
 CRISIS_RESPONSE = "utter_crisis"

@@ -24,8 +24,7 @@ import sqlalchemy as sa
 from bot.insights.schema import (
     CRISIS_RESPONSE,
     FALLBACK_INTENT,
-    FILMS_SLOT,
-    FOLLOW_UP_ACTION,
+    FILMS_PAYLOAD,
     GIVE_UP_ACTION,
     OUT_OF_SCOPE_INTENT,
     REGION_SLOT,
@@ -86,6 +85,7 @@ class Conversation:
     channel: str = OTHER_CHANNEL
     messages: list[Message] = field(default_factory=list)
     crisis_responses: list[float] = field(default_factory=list)
+    # (time, topic): an answer that offered the films (its button sends FILMS_PAYLOAD).
     film_offers: list[tuple[float, str]] = field(default_factory=list)
     film_lists: list[float] = field(default_factory=list)
     regions: list[tuple[float, str]] = field(default_factory=list)
@@ -108,6 +108,14 @@ def channel_of(event: dict[str, Any]) -> str:
         return CHANNELS[claimed]
     name = event.get("input_channel")
     return CHANNELS.get(name, OTHER_CHANNEL) if isinstance(name, str) else OTHER_CHANNEL
+
+
+def _button_payloads(event: dict[str, Any]) -> set[str]:
+    """The payloads of a bot message's buttons."""
+    buttons = (event.get("data") or {}).get("buttons") or []
+    return {
+        b["payload"] for b in buttons if isinstance(b, dict) and isinstance(b.get("payload"), str)
+    }
 
 
 def _intent(event: dict[str, Any]) -> str | None:
@@ -139,7 +147,6 @@ class _Reader:
         self._current: Conversation | None = None
         self._message: Message | None = None
         self._action: str | None = None
-        self._films: list[str] = []
         self._last_text: str | None = None  # the latest user text, only to spot a revert
         self._reverted_text: str | None = None
 
@@ -148,7 +155,6 @@ class _Reader:
         self._current = Conversation(key=next(self._next_key))
         self._message = None
         self._action = None
-        self._films = []
         self._last_text = None
         self._reverted_text = None
 
@@ -179,6 +185,8 @@ class _Reader:
             elif self._action == GIVE_UP_ACTION and self._message is not None:
                 self._message.gave_up = True
         elif kind == "bot":
+            if FILMS_PAYLOAD in _button_payloads(event) and self._message is not None:
+                conversation.film_offers.append((when, self._message.intent))
             metadata = event.get("metadata")
             if isinstance(metadata, dict) and metadata.get("utter_action") == CRISIS_RESPONSE:
                 conversation.crisis_responses.append(when)
@@ -208,14 +216,7 @@ class _Reader:
 
     def _slot(self, conversation: Conversation, event: dict[str, Any], when: float) -> None:
         name, value = event.get("name"), event.get("value")
-        if name == FILMS_SLOT:
-            films = (
-                [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
-            )
-            if self._action == FOLLOW_UP_ACTION:
-                conversation.film_offers += [(when, f) for f in films if f not in self._films]
-            self._films = films
-        elif name == REGION_SLOT and isinstance(value, str) and value:
+        if name == REGION_SLOT and isinstance(value, str) and value:
             conversation.regions.append((when, value))
         elif name == VOTE_SLOT and isinstance(value, dict):
             topic, vote = value.get("topic"), value.get("vote")

@@ -31,7 +31,6 @@ import sqlalchemy as sa
 from bot.insights.schema import (
     CRISIS_RESPONSE,
     FALLBACK_INTENT,
-    FEEDBACK_TOPIC_SLOT,
     VOTE_DOWN,
     VOTE_SLOT,
 )
@@ -152,7 +151,6 @@ class _SenderReader:
     def __init__(self, low_confidence: float) -> None:
         self.low_confidence = low_confidence
         self.turns: list[_Turn] = []
-        self._asked: _Turn | None = None  # the turn whose answer "Was this helpful?" is about
         self._rewound_text: str | None = None
 
     @property
@@ -194,10 +192,12 @@ class _SenderReader:
 
     def _slot(self, event: Mapping[str, Any], current: _Turn) -> None:
         name, value = event.get("name"), event.get("value")
-        if name == FEEDBACK_TOPIC_SLOT and value:
-            self._asked = current
-        elif name == VOTE_SLOT and isinstance(value, Mapping) and value.get("vote") == VOTE_DOWN:
-            asked = self._asked
+        if name == VOTE_SLOT and isinstance(value, Mapping) and value.get("vote") == VOTE_DOWN:
+            # The vote is about the latest topic answer (as action_record_feedback records it).
+            asked = next(
+                (t for t in reversed(self.turns) if (_intent(t.event)[0] or "").startswith("ask_")),
+                None,
+            )
             if asked is not None and asked.copy:
                 index = self.turns.index(asked)
                 asked = self.turns[index - 2] if index >= 2 else None
