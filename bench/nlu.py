@@ -103,12 +103,12 @@ def reply_record(parsed: dict[str, Any]) -> dict[str, Any]:
     """What the assistant does with one parsed message, by the actions' own code.
 
     ``suggested`` are the "did you mean…?" buttons (actions/fallback.py) when the message goes
-    to the fallback; ``also`` is the second-topic button after an answer (actions/follow_up.py);
+    to the fallback; ``also`` is the second-topic button after an answer (bot/nlu/follow_up.py);
     ``answer`` is the selector's top key and ``delivered`` the answer actually sent: the
     specific one when the pipeline set the ``answer`` entity, otherwise the topic's overview.
     """
     from actions.fallback import suggested_intents
-    from actions.follow_up import second_topic
+    from bot.nlu.follow_up import second_topic
 
     risk = parsed.get("risk") or {}
     intent = (parsed.get("intent") or {}).get("name")
@@ -128,6 +128,8 @@ def reply_record(parsed: dict[str, Any]) -> dict[str, Any]:
         "delivered": answer if specific else (f"{intent}/general" if answer else None),
         "suggested": suggested_intents(ranking) if fallback else [],
         "also": None if fallback or not intent else second_topic(parsed, intent),
+        # What the pipeline marked for action_follow_up (bot/nlu/follow_up.py); [] = none.
+        "follow_up": list((parsed.get("follow_up") or {}).get("kinds") or []),
     }
 
 
@@ -282,6 +284,7 @@ def summarise(
         )
     result["did_you_mean"] = did_you_mean_scores(records)
     result["second_topic"] = second_topic_scores(records)
+    result["follow_up"] = follow_up_scores(records)
     result["selector"] = selector_scores(records)
     return result
 
@@ -323,6 +326,18 @@ def second_topic_scores(records: list[dict[str, Any]]) -> dict[str, Any]:
         "shown_after_wrong": sum(1 for r in wrong if r.get("also")),
         "wrong": len(wrong),
         "wrong_rescued": sum(1 for r in wrong if r.get("also") == r["gold"]),
+    }
+
+
+def follow_up_scores(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """How many topic answers the rules follow with ``action_follow_up`` (an action server
+    call), and why; every other answer is one rule and one response."""
+    answered = [r for r in records if str(r.get("final") or "").startswith("ask_")]
+    kinds = Counter(kind for r in answered for kind in r.get("follow_up") or [])
+    return {
+        "answered": len(answered),
+        "action_called": sum(1 for r in answered if r.get("follow_up")),
+        "by_kind": dict(sorted(kinds.items())),
     }
 
 

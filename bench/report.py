@@ -281,10 +281,22 @@ def _buttons_and_timing(nlu: dict[str, Any]) -> list[str]:
     if also:
         lines += [
             "",
-            "Second-topic button after an answer (actions/follow_up.py `second_topic`): shown "
+            "Second-topic button after an answer (bot/nlu/follow_up.py `second_topic`): shown "
             f"after {_share(also['shown_after_right'], also['right'])} right answers and "
             f"{_share(also['shown_after_wrong'], also['wrong'])} wrong ones; it holds the "
             f"right topic for {_share(also['wrong_rescued'], also['wrong'])} of wrong answers.",
+        ]
+    marked = nlu.get("follow_up")
+    if marked and marked.get("answered"):
+        why = ", ".join(
+            f"{k} {_share(n, marked['answered'])}" for k, n in marked["by_kind"].items()
+        )
+        lines += [
+            "",
+            "Action server calls after a topic answer (issue 14): the pipeline marks "
+            f"{_share(marked['action_called'], marked['answered'])} of topic answers for "
+            f"`action_follow_up` ({why or 'none'}); every other answer is one rule and one "
+            "response.",
         ]
     timing = nlu.get("featurizer_ms")
     if timing:

@@ -21,6 +21,7 @@ from bench.metrics import (
 from bench.nlu import (
     component,
     did_you_mean_scores,
+    follow_up_scores,
     quick_change,
     reply_record,
     second_topic_scores,
@@ -325,6 +326,25 @@ def test_reply_record_uses_the_actions_own_buttons() -> None:
     assert answered["delivered"] == "ask_visiting_children/child_visit_process"
     parsed["entities"] = []
     assert reply_record(parsed)["delivered"] == "ask_visiting_children/general"
+    assert answered["follow_up"] == []  # the mark is the pipeline's: absent here
+    parsed["follow_up"] = {"kinds": ["hospital", "also"], "also": "ask_travel_support"}
+    assert reply_record(parsed)["follow_up"] == ["hospital", "also"]
+
+
+def test_follow_up_scores_count_the_action_server_calls_after_answers() -> None:
+    records = [
+        {"final": "ask_visiting", "follow_up": ["hospital", "also"]},
+        {"final": "ask_rights", "follow_up": ["concern"]},
+        {"final": "ask_rights", "follow_up": []},
+        {"final": "ask_rights"},
+        {"final": "nlu_fallback", "follow_up": []},
+        {"final": "greet", "follow_up": []},
+    ]
+    assert follow_up_scores(records) == {
+        "answered": 4,
+        "action_called": 2,
+        "by_kind": {"also": 1, "concern": 1, "hospital": 1},
+    }
 
 
 def test_button_and_selector_scores() -> None:
