@@ -76,6 +76,7 @@ lint: $(STAMP)
 	$(RUFF) check .
 	$(RUFF) format --check .
 	$(PY) scripts/build_lookups.py --check
+	$(PY) scripts/build_rules.py --check
 
 validate: $(STAMP)
 	$(RASA) data validate --fail-on-warnings

@@ -1,11 +1,11 @@
-"""Helpfulness votes: when to ask "Was this helpful?" and ``action_record_feedback``.
+"""``action_record_feedback``: stores a 👍 / 👎 for the topic just answered.
 
-``action_follow_up`` asks the question after some topic answers (see :func:`should_ask`) and
-sets ``feedback_topic`` to the topic just answered. The rules in data/rules/feedback.yml send an
-``affirm`` / ``deny`` (the 👍 / 👎 buttons, or "yes" / "no" typed) that comes straight after the
-question here; in any other context those intents keep their usual rules. The vote is stored as
-an event, ``SlotSet("helpful_vote", {"topic": ..., "vote": "up" | "down"})``, which is what the
-insight report (bot/insights) counts. Nothing the carer typed is stored with it.
+The question is not asked here: after a "thank you", ``utter_thank`` asks "Was this helpful?"
+when the carer has had a topic answer and the session had no crisis or distress (the response's
+conditions on the slots ``answered`` and ``quiet``, domain.yml). The rules in
+data/rules/feedback.yml send a yes or no that comes straight after ``utter_thank`` here. The
+vote is stored as an event, ``SlotSet("helpful_vote", {"topic": ..., "vote": "up" | "down"})``,
+which is what the insight report (bot/insights) counts. Nothing the carer typed is stored with it.
 """
 
 from __future__ import annotations
@@ -18,21 +18,12 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.content.messages import message
-from bot.insights.schema import (
-    FEEDBACK_TOPIC_SLOT,
-    FOLLOW_UP_ACTION,
-    VOTE_DOWN,
-    VOTE_SLOT,
-    VOTE_UP,
-)
+from bot.insights.schema import VOTE_DOWN, VOTE_SLOT, VOTE_UP
+from bot.nlu.follow_up import TOPIC_PREFIX
 
-# At most one question in any run of this many topic answers (the answer it follows included).
-ASK_EVERY = 3
-# After any of these in the current session the question is never asked: it would be
-# tone-deaf after someone has said they are at risk or upset.
-QUIET_INTENTS = frozenset({"express_crisis", "express_distress"})
-QUIET_RESPONSES = frozenset({"utter_crisis", "utter_crisis_continue", "utter_distress"})
 VOTES = {"affirm": VOTE_UP, "deny": VOTE_DOWN}
+# The payloads of the question's buttons (domain.yml, utter_thank).
+VOTE_PAYLOADS = frozenset({"/affirm", "/deny"})
 
 
 def current_session(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -46,64 +37,28 @@ def current_session(events: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return session
 
 
-def _is_quiet_event(event: dict[str, Any]) -> bool:
-    kind = event.get("event")
-    if kind == "user":
-        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        return intent in QUIET_INTENTS
-    if kind == "action":
-        return event.get("name") in QUIET_RESPONSES
-    if kind == "bot":
-        return (event.get("metadata") or {}).get("utter_action") in QUIET_RESPONSES
+def question_asked(events: list[dict[str, Any]]) -> bool:
+    """Did the bot's last message ask "Was this helpful?" (the 👍 / 👎 buttons)?"""
+    for event in reversed(events):
+        if event.get("event") == "bot":
+            buttons = (event.get("data") or {}).get("buttons") or []
+            payloads = {b.get("payload") for b in buttons if isinstance(b, dict)}
+            return bool(payloads) and payloads <= VOTE_PAYLOADS
     return False
 
 
-def had_crisis_or_distress(events: Iterable[dict[str, Any]]) -> bool:
-    """True if the session had a crisis or distress message or reply."""
-    return any(_is_quiet_event(event) for event in events)
-
-
-def answers_since_last_question(events: Iterable[dict[str, Any]]) -> int | None:
-    """Topic answers (``action_follow_up`` runs) after the last question; None if never asked.
-
-    The run in progress is not in the tracker yet (Rasa logs an action after it has run).
-    """
-    count = 0
-    asked = False
-    for event in events:
-        kind = event.get("event")
-        if kind == "action" and event.get("name") == FOLLOW_UP_ACTION:
-            count += 1
-        elif kind == "slot" and event.get("name") == FEEDBACK_TOPIC_SLOT and event.get("value"):
-            asked, count = True, 0
-    return count if asked else None
-
-
-def should_ask(events: Iterable[dict[str, Any]], film_offered: bool) -> bool:
-    """Ask "Was this helpful?" after the topic answer being followed up now?
-
-    Not in the same turn as a film offer, never in a session with a crisis or distress, and at
-    most once in any ``ASK_EVERY`` topic answers: the first time after the first answer that
-    has no film offer, then again only on the ``ASK_EVERY``-th answer after the last question.
-    Ignoring the question is fine: it is not repeated, the count simply goes on.
-    """
-    if film_offered:
-        return False
-    session = current_session(events)
-    if had_crisis_or_distress(session):
-        return False
-    since = answers_since_last_question(session)
-    return since is None or since + 1 >= ASK_EVERY
-
-
-def ask_helpful(dispatcher: CollectingDispatcher, topic: str) -> list[EventType]:
-    """Send the question (text and 👍 / 👎 buttons from content/messages.yml)."""
-    dispatcher.utter_message(**message("ask_helpful").as_dispatch())
-    return [SlotSet(FEEDBACK_TOPIC_SLOT, topic)]
+def last_topic(events: list[dict[str, Any]]) -> str | None:
+    """The topic intent of the carer's latest topic question in the session, or None."""
+    for event in reversed(events):
+        if event.get("event") == "user":
+            name = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+            if isinstance(name, str) and name.startswith(TOPIC_PREFIX):
+                return name
+    return None
 
 
 class ActionRecordFeedback(Action):
-    """Stores a 👍 / 👎 for the topic just answered and thanks the carer briefly."""
+    """Stores a 👍 / 👎 for the topic answered last and thanks the carer briefly."""
 
     def name(self) -> str:
         return "action_record_feedback"
@@ -111,14 +66,15 @@ class ActionRecordFeedback(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[EventType]:
-        topic = tracker.get_slot(FEEDBACK_TOPIC_SLOT)
         intent = (tracker.latest_message.get("intent") or {}).get("name")
         vote = VOTES.get(intent) if isinstance(intent, str) else None
-        events: list[EventType] = [SlotSet(FEEDBACK_TOPIC_SLOT, None)]
-        if not (isinstance(topic, str) and topic) or vote is None:
-            # Only reachable if the rules change; fall back to the usual acknowledgements.
-            usual = "utter_carry_on" if vote == VOTE_UP else "utter_no_problem"
-            dispatcher.utter_message(response=usual)
-            return events
+        session = current_session(tracker.events)
+        topic = last_topic(session)
+        if vote is None or topic is None or not question_asked(session):
+            # Thanked without the question (no answer yet, or after a crisis): the usual reply.
+            dispatcher.utter_message(
+                response="utter_carry_on" if vote == VOTE_UP else "utter_no_problem"
+            )
+            return []
         dispatcher.utter_message(**message(f"feedback_thanks_{vote}").as_dispatch())
-        return [SlotSet(VOTE_SLOT, {"topic": topic, "vote": vote}), *events]
+        return [SlotSet(VOTE_SLOT, {"topic": topic, "vote": vote})]

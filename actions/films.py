@@ -1,8 +1,10 @@
-"""The films: ``action_show_films`` and the film offer used by ``action_follow_up``.
+"""The films: ``action_show_films``.
 
 A film is only shown as a link when content/films.yml (or the hosting organisation's
-configuration) gives one; otherwise the carer is told how to get it. Every film that has been
-shown or offered is recorded in the ``films_offered`` slot so it is not offered again.
+configuration) gives one; otherwise the carer is told how to get it. The overviews of the
+topics a film speaks to offer the films with a button (data/answers/, checked against
+content/films.yml by tests/test_responses.py). The films shown are recorded in the
+``films_offered`` slot.
 """
 
 from __future__ import annotations
@@ -42,11 +44,6 @@ def film_message(film: Film, intro: str | None = None) -> dict[str, Any]:
         }
     lines.append(f"{texts['no_link_prefix']} {film.how_to_get}")
     return {"text": "\n".join(lines)}
-
-
-def offer_film(dispatcher: CollectingDispatcher, film: Film) -> None:
-    """Offer one film after a topic answer."""
-    dispatcher.utter_message(**film_message(film, intro=film_catalogue().texts["offer_intro"]))
 
 
 class ActionShowFilms(Action):

@@ -12,7 +12,6 @@ abbreviations, which would otherwise be tagged in ordinary sentences.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -24,6 +23,7 @@ if str(REPO_ROOT) not in sys.path:
 from bot.content.places import places  # noqa: E402
 from bot.content.services import services  # noqa: E402
 from bot.locate import COMMON_WORDS, normalise  # noqa: E402
+from scripts import generated  # noqa: E402
 
 LOOKUP_DIR = REPO_ROOT / "data" / "nlu" / "lookups"
 MIN_CHARS = 4
@@ -79,24 +79,9 @@ def expected_files() -> dict[Path, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check the files are in sync")
-    args = parser.parse_args(argv)
-    stale = []
-    for path, text in expected_files().items():
-        current = path.read_text(encoding="utf-8") if path.exists() else None
-        if current == text:
-            continue
-        stale.append(path)
-        if not args.check:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            print(f"wrote {path.relative_to(REPO_ROOT)}")
-    if args.check and stale:
-        names = ", ".join(str(p.relative_to(REPO_ROOT)) for p in stale)
-        print(f"out of date: {names} - run scripts/build_lookups.py", file=sys.stderr)
-        return 1
-    return 0
+    return generated.main(
+        expected_files, __doc__.splitlines()[0], REPO_ROOT, "scripts/build_lookups.py", argv
+    )
 
 
 if __name__ == "__main__":

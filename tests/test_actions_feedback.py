@@ -1,7 +1,10 @@
-"""Helpfulness votes: when action_follow_up asks "Was this helpful?", and action_record_feedback.
+"""Helpfulness votes: the question on utter_thank (domain.yml) and action_record_feedback.
 
-The dialogue side (a yes or no straight after the question is a vote, otherwise not) is in
-tests/stories/test_feedback.yml; the stored votes reaching the report in tests/test_insights.py.
+When the question is asked is declared in the domain: utter_thank's variant with the 👍 / 👎
+buttons has the conditions ``answered`` and not ``quiet``, slots Rasa fills from the intent.
+The dialogue side (a yes or no straight after the thanks is a vote) is in
+tests/stories/test_feedback.yml; the whole path over REST with the real model in
+tests/test_answers_stack.py; the stored votes reaching the report in tests/test_insights.py.
 """
 
 from __future__ import annotations
@@ -13,47 +16,42 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.feedback import (
-    ASK_EVERY,
-    ActionRecordFeedback,
-    answers_since_last_question,
-    should_ask,
-)
-from actions.follow_up import ActionFollowUp
-from bot.content.films import films
+from actions.feedback import VOTE_PAYLOADS, ActionRecordFeedback, last_topic, question_asked
+from bot.content.domain import load_domain
 from bot.content.messages import message
+from bot.content.topics import topics
 
-ALL_FILMS = [film.id for film in films()]
+QUESTION_BUTTONS = [
+    {"title": "👍 Yes", "payload": "/affirm"},
+    {"title": "👎 No", "payload": "/deny"},
+]
 
 
 def user(intent: str, text: str = "a message") -> dict[str, Any]:
     return {"event": "user", "text": text, "parse_data": {"intent": {"name": intent}}}
 
 
-def topic_turn(intent: str, asked: bool = False) -> list[dict[str, Any]]:
-    """The events of one topic answer and its follow-up (as Rasa logs them)."""
-    events = [
-        {"event": "action", "name": "action_listen"},
-        user(intent),
-        {"event": "action", "name": f"utter_{intent.removeprefix('ask_')}"},
-        {"event": "bot", "text": "An answer.", "metadata": {"utter_action": "utter_x"}},
-        {"event": "action", "name": "action_follow_up"},
+def bot(text: str, buttons: list[dict[str, str]] | None = None) -> dict[str, Any]:
+    return {"event": "bot", "text": text, "data": {"buttons": buttons}, "metadata": {}}
+
+
+def answered_then_thanked(topic: str = "ask_visiting", asked: bool = True) -> list[dict[str, Any]]:
+    """A topic answer, a thank you, and the thanks (with the question if ``asked``)."""
+    return [
+        user(topic),
+        bot("An answer."),
+        user("thank"),
+        bot("You're welcome.", QUESTION_BUTTONS if asked else None),
     ]
-    if asked:
-        events.append({"event": "slot", "name": "feedback_topic", "value": intent})
-    return events
 
 
-def tracker(
-    intent: str, events: list[dict[str, Any]], slots: dict[str, Any] | None = None
-) -> Tracker:
-    all_slots = {"films_offered": ALL_FILMS, "feedback_topic": None, **(slots or {})}
+def tracker(intent: str, events: list[dict[str, Any]]) -> Tracker:
     latest = {"text": "a message", "intent": {"name": intent, "confidence": 0.9}, "entities": []}
     return Tracker(
         sender_id="test-feedback",
-        slots=all_slots,
+        slots={},
         latest_message=latest,
-        events=[*events, {"event": "action_listen"}, user(intent)],
+        events=[*events, user(intent)],
         paused=False,
         followup_action=None,
         active_loop={},
@@ -61,103 +59,63 @@ def tracker(
     )
 
 
-async def follow_up(intent: str, events: list[dict[str, Any]], **slots: Any) -> tuple[list, list]:
-    """Run action_follow_up after an answer on ``intent`` (all films already shown)."""
+async def record(intent: str, events: list[dict[str, Any]]) -> tuple[list, list]:
     dispatcher = CollectingDispatcher()
-    result = await ActionFollowUp().run(dispatcher, tracker(intent, events, slots), {})
+    result = await ActionRecordFeedback().run(dispatcher, tracker(intent, events), {})
     return result, dispatcher.messages
 
 
-def asked(messages: list[dict[str, Any]]) -> bool:
-    return [m.get("text") for m in messages] == [message("ask_helpful").text]
+def test_the_question_rides_on_the_thanks_after_an_answer_and_never_after_a_crisis() -> None:
+    variants = load_domain()["responses"]["utter_thank"]
+    asking = [v for v in variants if v.get("buttons")]
+    assert len(asking) == 1
+    assert asking[0]["buttons"] == QUESTION_BUTTONS
+    assert frozenset(b["payload"] for b in QUESTION_BUTTONS) == VOTE_PAYLOADS
+    conditions = {(c["name"], c["value"]) for c in asking[0]["condition"]}
+    assert conditions == {("answered", True), ("quiet", False)}
+    # a plain thanks for everyone else (no condition: Rasa's default variant)
+    assert any("condition" not in v and not v.get("buttons") for v in variants)
 
 
-def test_the_question_has_thumbs_buttons_that_send_affirm_and_deny() -> None:
-    question = message("ask_helpful")
-    assert [b["payload"] for b in question.buttons] == ["/affirm", "/deny"]
-    assert question.buttons[0]["title"].startswith("👍")
-    assert question.buttons[1]["title"].startswith("👎")
+def test_rasa_fills_the_conditions_from_the_intent() -> None:
+    slots = load_domain()["slots"]
+    answered = slots["answered"]["mappings"][0]
+    assert answered["type"] == "from_intent" and answered["value"] is True
+    assert set(answered["intent"]) == {
+        t for t in topics() if t.startswith("ask_") and t != "ask_capabilities"
+    }
+    quiet = slots["quiet"]["mappings"][0]
+    assert set(quiet["intent"]) == {"express_crisis", "express_distress"}
+    for name in ("answered", "quiet"):
+        assert slots[name]["initial_value"] is False
 
 
-async def test_first_answer_without_a_film_asks_and_remembers_the_topic() -> None:
-    events, messages = await follow_up("ask_rights", [])
-    assert asked(messages)
-    assert events == [SlotSet("feedback_topic", "ask_rights")]
-
-
-def test_at_most_once_in_any_run_of_three_answers() -> None:
-    history: list[dict[str, Any]] = []
-    pattern = []
-    for _ in range(9):
-        ask = should_ask(history, film_offered=False)
-        pattern.append(ask)
-        history += topic_turn("ask_rights", asked=ask)
-    assert pattern == [True, False, False] * 3
-    for start in range(len(pattern) - ASK_EVERY + 1):
-        assert sum(pattern[start : start + ASK_EVERY]) <= 1
-
-
-def test_a_film_offer_takes_the_turn_and_the_question_waits() -> None:
-    assert not should_ask([], film_offered=True)
-    history = topic_turn("ask_stigma")  # film offered, no question
-    assert should_ask(history, film_offered=False)
-
-
-def test_answers_are_counted_from_the_last_question() -> None:
-    history = topic_turn("ask_rights", asked=True) + topic_turn("ask_visiting")
-    assert answers_since_last_question(history) == 1
-    assert answers_since_last_question(topic_turn("ask_visiting")) is None
-
-
-@pytest.mark.parametrize(
-    "quiet",
-    [
-        [user("express_crisis")],
-        [{"event": "action", "name": "utter_crisis"}],
-        [{"event": "bot", "text": "call 999", "metadata": {"utter_action": "utter_crisis"}}],
-        [user("express_distress"), {"event": "action", "name": "utter_distress"}],
-    ],
-)
-async def test_never_asked_in_a_session_with_a_crisis_or_distress(quiet: list) -> None:
-    history = [*quiet, *topic_turn("ask_visiting"), *topic_turn("ask_rights")]
-    assert not should_ask(history, film_offered=False)
-    events, messages = await follow_up("ask_carer_wellbeing", history)
-    assert messages == [] and events == []
-
-
-def test_a_crisis_in_an_earlier_session_does_not_count() -> None:
-    earlier = [user("express_crisis"), {"event": "action", "name": "utter_crisis"}]
-    history = [*earlier, {"event": "session_started"}, *topic_turn("ask_visiting")]
-    assert should_ask(history, film_offered=False)
-
-
-async def test_an_ignored_question_is_cleared_by_the_next_follow_up() -> None:
-    history = topic_turn("ask_rights", asked=True)
-    events, messages = await follow_up("ask_visiting", history, feedback_topic="ask_rights")
-    assert messages == []
-    assert events == [SlotSet("feedback_topic", None)]
-
-
-async def test_only_topic_answers_are_asked_about() -> None:
-    assert await follow_up("greet", []) == ([], [])
+def test_the_vote_is_about_the_latest_topic_answer() -> None:
+    events = [user("ask_rights"), bot("x"), *answered_then_thanked("ask_visiting")]
+    assert last_topic(events) == "ask_visiting"
+    assert question_asked(events)
+    assert not question_asked(answered_then_thanked(asked=False))
+    assert last_topic([user("greet"), bot("hi")]) is None
 
 
 @pytest.mark.parametrize(("intent", "vote"), [("affirm", "up"), ("deny", "down")])
 async def test_the_vote_is_stored_as_an_event_and_the_carer_thanked(intent: str, vote: str) -> None:
-    dispatcher = CollectingDispatcher()
-    state = tracker(
-        intent, topic_turn("ask_visiting", asked=True), {"feedback_topic": "ask_visiting"}
-    )
-    events = await ActionRecordFeedback().run(dispatcher, state, {})
-    assert events == [
-        SlotSet("helpful_vote", {"topic": "ask_visiting", "vote": vote}),
-        SlotSet("feedback_topic", None),
-    ]
-    assert [m["text"] for m in dispatcher.messages] == [message(f"feedback_thanks_{vote}").text]
+    events, messages = await record(intent, answered_then_thanked("ask_visiting"))
+    assert events == [SlotSet("helpful_vote", {"topic": "ask_visiting", "vote": vote})]
+    assert [m["text"] for m in messages] == [message(f"feedback_thanks_{vote}").text]
 
 
-async def test_without_a_question_nothing_is_recorded() -> None:
-    dispatcher = CollectingDispatcher()
-    events = await ActionRecordFeedback().run(dispatcher, tracker("affirm", []), {})
-    assert events == [SlotSet("feedback_topic", None)]
-    assert [m["response"] for m in dispatcher.messages] == ["utter_carry_on"]
+@pytest.mark.parametrize(
+    ("intent", "usual"), [("affirm", "utter_carry_on"), ("deny", "utter_no_problem")]
+)
+async def test_without_the_question_nothing_is_recorded(intent: str, usual: str) -> None:
+    for history in (answered_then_thanked(asked=False), [user("thank"), bot("You're welcome.")]):
+        events, messages = await record(intent, history)
+        assert events == []
+        assert [m["response"] for m in messages] == [usual]
+
+
+async def test_a_vote_from_an_earlier_session_does_not_count() -> None:
+    history = [*answered_then_thanked(), {"event": "session_started"}, user("thank"), bot("ok")]
+    events, _ = await record("affirm", history)
+    assert events == []

@@ -1,4 +1,4 @@
-"""action_show_films and action_follow_up, with rasa_sdk trackers and dispatcher."""
+"""action_show_films (rasa_sdk trackers and dispatcher), and the films button on the overviews."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from rasa_sdk import Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.films import ActionShowFilms
-from actions.follow_up import ActionFollowUp
 from bot.content.films import film_catalogue, films
-from bot.content.messages import message as content_message
+from bot.content.topics import topics
 
 TRACKERS = Path(__file__).parent / "data" / "trackers"
 # A real page (the UCLan project behind the toolkit) standing in for a host's configured link.
@@ -97,49 +97,27 @@ async def test_show_films_keeps_earlier_offers() -> None:
     assert sorted(offered) == sorted(f.id for f in films())
 
 
-async def test_follow_up_offers_the_topic_film_once() -> None:
-    events, messages = await run(ActionFollowUp(), tracker("ask_stigma"))
-    assert events == [SlotSet("films_offered", ["rampton_family_film_2018"])]
-    assert messages[0]["text"].startswith(film_catalogue().texts["offer_intro"])
-    assert "Rampton Hospital film for families" in messages[0]["text"]
-
-    events, messages = await run(
-        ActionFollowUp(), tracker("ask_stigma", offered=events[0]["value"])
-    )
-    assert no_film_offer(events, messages)
+def answer_responses() -> dict[str, list[dict[str, Any]]]:
+    responses: dict[str, list[dict[str, Any]]] = {}
+    for path in sorted((Path(__file__).parents[1] / "data" / "answers").glob("*.yml")):
+        responses.update(yaml.safe_load(path.read_text(encoding="utf-8"))["responses"])
+    return responses
 
 
-async def test_follow_up_moves_on_to_the_next_film_on_a_topic() -> None:
-    events, _ = await run(
-        ActionFollowUp(), tracker("ask_carer_wellbeing", offered=["carers_film_1"])
-    )
-    assert events == [SlotSet("films_offered", ["carers_film_1", "carers_film_2"])]
-
-
-async def test_follow_up_with_a_link_has_a_button() -> None:
-    _, messages = await run(ActionFollowUp(), tracker("ask_visiting_children"))
-    assert messages[0]["buttons"][0]["url"].startswith("https://nottinghamshirehealthcare.nhs.uk/")
-
-
-def no_film_offer(events: list[dict[str, Any]], messages: list[dict[str, Any]]) -> bool:
-    """No film offered; at most "Was this helpful?" (see tests/test_actions_feedback.py)."""
-    return not any(e.get("name") == "films_offered" for e in events) and all(
-        m.get("text") == content_message("ask_helpful").text for m in messages
-    )
-
-
-@pytest.mark.parametrize("intent", ["ask_rights", "greet", "nlu_fallback"])
-async def test_follow_up_offers_nothing_without_a_film(intent: str) -> None:
-    assert no_film_offer(*await run(ActionFollowUp(), tracker(intent)))
-
-
-async def test_follow_up_offers_nothing_after_all_films_were_shown() -> None:
-    everything = [f.id for f in films()]
-    assert no_film_offer(*await run(ActionFollowUp(), tracker("ask_stigma", offered=everything)))
+def test_every_films_topic_overview_offers_the_films() -> None:
+    """The film offer is a button on the overview of each topic a film speaks to (every
+    variant), so no action runs after the answer to offer it."""
+    responses = answer_responses()
+    for film in films():
+        for topic in film.topics:
+            variants = responses[topics()[topic].response]
+            for variant in variants:
+                payloads = [b["payload"] for b in variant.get("buttons") or []]
+                assert "/request_film" in payloads, (film.id, topic)
 
 
 @pytest.mark.parametrize("garbage", ["carers_film_1", 7, {"a": 1}, [None, 3]])
-async def test_follow_up_survives_an_odd_slot_value(garbage: object) -> None:
-    events, messages = await run(ActionFollowUp(), tracker("ask_stigma", offered=garbage))
-    assert events == [SlotSet("films_offered", ["rampton_family_film_2018"])]
-    assert len(messages) == 1
+async def test_show_films_survives_an_odd_slot_value(garbage: object) -> None:
+    events, messages = await run(ActionShowFilms(), tracker("ask_stigma", offered=garbage))
+    assert events == [SlotSet("films_offered", [f.id for f in films()])]
+    assert len(messages) == 1 + len(films())

@@ -1,5 +1,6 @@
-"""action_follow_up's additions: the calm line for a concern, a named hospital's own facts and
-the second-topic button for a message that asks two things."""
+"""What follows an answer: decided from the message (``bot.nlu.follow_up``), delivered by
+``action_follow_up`` — the calm line for a concern, a named hospital's own facts and the
+second-topic button for a message that asks two things. Most answers need nothing after them."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.follow_up import ActionFollowUp, second_topic
+from actions.follow_up import ActionFollowUp
 from bot.content.hospital_facts import facts_for, hospital_facts
 from bot.content.messages import message
+from bot.nlu.follow_up import FOLLOW_UP_KEY, follow_ups, second_topic
 
 
 def tracker(
@@ -24,12 +26,15 @@ def tracker(
         "entities": entities,
         "response_selector": selector,
         "risk": {"level": risk, "reason": "test"},
+        "intent_ranking": [{"name": intent, "confidence": 0.9}],
     }
-    slots = {"location": location, "films_offered": ["all"], "feedback_topic": None}
+    slots = {"location": location}
     return Tracker("s", slots, latest, [], False, None, None, "action_listen")
 
 
 async def run(state: Tracker) -> list[dict[str, Any]]:
+    """Decide as the NLU pipeline does (FollowUpMarker), then run the action."""
+    state.latest_message[FOLLOW_UP_KEY] = follow_ups(state.latest_message)
     dispatcher = CollectingDispatcher()
     await ActionFollowUp().run(dispatcher, state, {})
     return dispatcher.messages
@@ -106,7 +111,36 @@ def test_no_second_topic_when_it_is_far_behind_small_talk_or_crisis() -> None:
     assert second_topic(odd, "ask_rights") is None
 
 
-async def test_the_second_topic_is_one_button_and_replaces_the_film_or_vote() -> None:
+def test_most_answers_need_no_follow_up() -> None:
+    """No mark, so the rules end with the answer: no action server call."""
+    plain = tracker("can I take a parcel in", "ask_visiting", "ask_visiting/post_parcels")
+    assert follow_ups(plain.latest_message) == {"kinds": [], "also": None}
+    overview = tracker("tell me about visiting", "ask_visiting", None)
+    assert follow_ups(overview.latest_message)["kinds"] == []
+    # small talk and the crisis reply are never followed up, whatever the risk level says
+    for intent in ("thank", "express_crisis", "nlu_fallback"):
+        assert follow_ups(tracker("x", intent, None, "concern").latest_message)["kinds"] == []
+
+
+def test_the_kinds_are_marked_together() -> None:
+    state = tracker(
+        "he self harmed years ago, how much notice to book a visit and can we get help with fares",
+        "ask_visiting",
+        "ask_visiting/book_visit",
+        "concern",
+    )
+    state.latest_message.update(ranked(("ask_visiting", 0.5), ("ask_travel_support", 0.3)))
+    assert follow_ups(state.latest_message) == {
+        "kinds": ["concern", "hospital", "also"],
+        "also": "ask_travel_support",
+    }
+
+
+async def test_an_unmarked_message_gets_nothing_from_the_action() -> None:
+    assert await run(tracker("can I take a parcel in", "ask_visiting", None)) == []
+
+
+async def test_the_second_topic_is_one_button() -> None:
     state = tracker("can the kids come and is there help with fares", "ask_visiting_children", None)
     state.latest_message.update(
         ranked(("ask_visiting_children", 0.55), ("ask_travel_support", 0.3))

@@ -116,3 +116,77 @@ def test_two_questions_get_the_likelier_answer_and_the_other_as_a_button(say: An
     assert offer["buttons"] == [
         {"title": topic_title("ask_involvement"), "payload": "/ask_involvement"}
     ]
+
+
+def tracker_events(rasa_stack: Any, sender: str) -> list[dict[str, Any]]:
+    import json
+    import urllib.request
+
+    url = (
+        f"{rasa_stack.rasa_url}/conversations/{sender}/tracker"
+        f"?token={rasa_stack.auth_token}&include_events=ALL"
+    )
+    with urllib.request.urlopen(url, timeout=30) as response:
+        return json.loads(response.read())["events"]
+
+
+def actions_run(events: list[dict[str, Any]]) -> list[str]:
+    return [e["name"] for e in events if e.get("event") == "action"]
+
+
+def test_a_plain_answer_is_one_response_with_no_action_server_call(
+    say: Any, rasa_stack: Any
+) -> None:
+    """Issue 14, point 1: the common path is a rule and a response; nothing follows it."""
+    sender = fresh()
+    replies = say("can I take a parcel in for her when I visit", sender)
+    assert replies and replies[0]["text"].strip()
+    ran = actions_run(tracker_events(rasa_stack, sender))
+    custom = set(DOMAIN["actions"])  # the action server's actions
+    assert any(name.startswith("utter_") for name in ran), ran
+    assert not custom & set(ran), ran
+
+
+def test_a_marked_message_gets_its_follow_up_from_the_action(say: Any, rasa_stack: Any) -> None:
+    """The hospital-dependent answer is marked in the parse data, so the rule calls the action."""
+    sender = fresh()
+    replies = [m.get("text", "") for m in say("how much notice do I need to book a visit", sender)]
+    from bot.content.messages import message
+
+    assert message("hospital_offer").text in replies, replies
+    events = tracker_events(rasa_stack, sender)
+    assert "action_follow_up" in actions_run(events)
+    parsed = next(e for e in events if e.get("event") == "user")["parse_data"]
+    assert "hospital" in parsed["follow_up"]["kinds"]
+
+
+def test_thanks_after_an_answer_asks_if_it_helped_and_a_tap_is_a_vote(
+    say: Any, rasa_stack: Any
+) -> None:
+    from bot.content.messages import message
+
+    asking = next(v for v in DOMAIN["responses"]["utter_thank"] if v.get("buttons"))
+    sender = fresh()
+    say("/ask_rights", sender)
+    thanks = say("thank you", sender)
+    assert thanks == [
+        {"recipient_id": sender, "text": asking["text"], "buttons": asking["buttons"]}
+    ]
+    vote = say("/deny", sender)
+    assert [m["text"] for m in vote] == [message("feedback_thanks_down").text]
+    votes = [
+        e["value"]
+        for e in tracker_events(rasa_stack, sender)
+        if e.get("event") == "slot" and e.get("name") == "helpful_vote"
+    ]
+    assert votes == [{"topic": "ask_rights", "vote": "down"}]
+
+
+def test_no_question_before_an_answer_or_after_a_crisis(say: Any) -> None:
+    plain = next(v for v in DOMAIN["responses"]["utter_thank"] if not v.get("condition"))
+    early = fresh()
+    assert [m["text"] for m in say("thank you", early)] == [plain["text"]]
+    after_crisis = fresh()
+    say("I want to end my life", after_crisis)
+    say("/ask_rights", after_crisis)
+    assert [m["text"] for m in say("thank you", after_crisis)] == [plain["text"]]

@@ -20,7 +20,7 @@ from bot.content.helplines import helplines
 from bot.content.places import places
 from bot.content.services import NATIONS, services
 from bot.locate import Place, Resolution, nearby_services, normalise
-from scripts import build_lookups
+from scripts import build_lookups, build_rules
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 RESEARCH = REPO_ROOT.parent / "shared" / "research"
@@ -238,6 +238,24 @@ def test_nlu_lookups_are_in_sync_with_content() -> None:
     for path, expected in build_lookups.expected_files().items():
         assert path.exists(), f"missing {path}: run scripts/build_lookups.py"
         assert path.read_text(encoding="utf-8") == expected, f"{path.name} is stale"
+
+
+def test_topic_rules_are_in_sync_with_content() -> None:
+    for path, expected in build_rules.expected_files().items():
+        assert path.exists(), f"missing {path}: run scripts/build_rules.py"
+        assert path.read_text(encoding="utf-8") == expected, f"{path.name} is stale"
+
+
+def test_every_topic_has_its_four_rules_in_both_contexts() -> None:
+    """Overview, specific answer, and each with the follow-up mark; only marked ones call the
+    action server."""
+    for in_form in (False, True):
+        rules = build_rules.topic_rules(in_form)
+        assert len(rules) == 4 * len(build_rules.answer_topics())
+        for rule in rules:
+            entities = rule["steps"][0].get("entities", [])
+            actions = [step["action"] for step in rule["steps"] if "action" in step]
+            assert ("action_follow_up" in actions) == ("follow_up" in entities), rule
 
 
 def test_lookup_lists_every_hospital() -> None:

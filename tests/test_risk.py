@@ -421,11 +421,13 @@ def test_catalogue_is_read_through_the_content_dir(tmp_path: Path, monkeypatch) 
     assert not alarming("I want to die", rules)
 
 
-def test_config_places_the_risk_assessor_last_with_the_fallback_threshold() -> None:
+def test_config_gives_the_risk_assessor_the_last_word_with_the_fallback_threshold() -> None:
+    """Nothing after the RiskAssessor changes the intent: only the follow-up marker, which
+    reads its decision, comes after it."""
     config = yaml.safe_load((REPO_ROOT / "config.yml").read_text(encoding="utf-8"))
     names = [step["name"] for step in config["pipeline"]]
     assessor = "bot.nlu.risk_assessor.RiskAssessor"
-    assert names[-1] == assessor
+    assert names[-2:] == [assessor, "bot.nlu.follow_up_marker.FollowUpMarker"]
     assert names.index(assessor) > names.index("FallbackClassifier")
     fallback = next(step for step in config["pipeline"] if step["name"] == "FallbackClassifier")
     step = next(step for step in config["pipeline"] if step["name"] == assessor)

@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 _INTENT_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 _ENV_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Wording the film actions use; kept in films.yml so staff can edit it with the films.
-TEXT_KEYS = ("list_intro", "offer_intro", "no_link_prefix", "watch_button")
+TEXT_KEYS = ("list_intro", "no_link_prefix", "watch_button")
 
 
 @dataclass(frozen=True)

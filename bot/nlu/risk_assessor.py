@@ -1,4 +1,4 @@
-"""RiskAssessor: the last NLU component; delivers ``bot.nlu.risk.decide`` into the parse data.
+"""RiskAssessor: after the classifiers; delivers ``bot.nlu.risk.decide`` into the parse data.
 
 It runs after the FallbackClassifier and owns ``express_crisis``: only an **acute** decision
 puts it on top (confidence 1.0), and a message the classifier called a crisis that the decision
