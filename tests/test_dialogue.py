@@ -123,12 +123,15 @@ def test_crisis_reply_knows_the_nation_once_contacts_found_it(say) -> None:
     assert re.search(r"116 123", first) and "85258" in first
 
 
-def test_film_is_offered_once_per_conversation(say) -> None:
+def test_the_films_are_a_button_on_the_answer_and_a_tap_lists_them(say) -> None:
+    """The film offer is part of the topic's overview (a button), not a message after it."""
     sender = new_sender()
-    first = say("how do I cope with the stigma from neighbours", sender)
-    second = say("people at church keep judging our family", sender)
-    offers = [t for t in texts(first + second) if t.startswith("There's a short film")]
-    assert len(offers) == 1
+    answer = say("/ask_stigma", sender)
+    buttons = [b for reply in answer for b in reply.get("buttons") or []]
+    assert {"title": "Films", "payload": "/request_film"} in buttons
+    assert answer[-1].get("buttons")  # the answer ends the turn: no offer after it
+    films = texts(say("/request_film", sender))
+    assert len(films) > 3 and any("Rampton" in t for t in films)
 
 
 def test_bot_is_honest_about_being_automated(say) -> None:

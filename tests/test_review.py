@@ -4,7 +4,7 @@ and a staff member at a pseudo-terminal.
 The session's Rasa (``rasa_stack``) writes every test's conversations into one database, so the
 conversations seeded here are copied, by their sender ids, into a throw-away SQLite store that
 holds nothing else. The review then reads that store exactly as it reads a live one. The seeds
-are fallbacks ("did you mean", a give-up), a 👎 vote after a "did you mean" tap, a
+are fallbacks ("did you mean", a give-up), a 👎 vote (after the thanks) on an answer reached by a "did you mean" tap, a
 low-confidence answer, crisis messages and a staff-shell test message.
 """
 
@@ -32,11 +32,11 @@ pytestmark = pytest.mark.stack
 
 # Terse, vague messages: the trained model is unsure of them (checked against the model when
 # these were chosen; if it learns them, pick new ones).
-MONEY = [["cash", "/ask_visiting", "/deny"], ["money"], ["money for my son"]]
+MONEY = [["cash", "/ask_visiting", "thank you", "/deny"], ["money"], ["money for my son"]]
 FOOD = [["food there", "food?", "food there then"]]
 DOG = [["doggy"], ["dog?"]]
-# A clear topic question, answered, then 👎 on "Was this helpful?".
-VOTE = [["what rights do I have as a carer", "/deny"]]
+# A clear topic question, answered, a thank you, then 👎 on "Was this helpful?".
+VOTE = [["what rights do I have as a carer", "thank you", "/deny"]]
 CRISIS = [
     ["I just want it all to be over"],
     ["my son says he is going to kill himself", "can I take money in for him"],
