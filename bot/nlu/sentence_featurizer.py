@@ -19,7 +19,15 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.encoder import MODEL_PACKAGE, encoder
+from bot.nlu.encoder import BUCKETS, MODEL_PACKAGE, encoder
+from bot.nlu.vector_cache import FILE_NAME, VectorCache, cache_dir
+
+
+def model_version() -> str:
+    """Everything that shapes a vector: the model package's version and the padding buckets."""
+    from importlib.metadata import version
+
+    return f"{MODEL_PACKAGE}=={version(MODEL_PACKAGE.replace('_', '-'))};buckets={BUCKETS}"
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
@@ -39,9 +47,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     @classmethod
     def fingerprint_addon(cls, config: dict[str, Any]) -> str | None:
         """A different model package means different features: retrain."""
-        from importlib.metadata import version
-
-        return f"{MODEL_PACKAGE}=={version(MODEL_PACKAGE.replace('_', '-'))}"
+        return model_version()
 
     @classmethod
     def create(
@@ -58,11 +64,17 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     def __init__(self, config: dict[str, Any], name: str) -> None:
         super().__init__(name, config)
 
-    def _featurize(self, messages: list[Message]) -> None:
+    def _featurize(self, messages: list[Message], cached: bool = False) -> None:
         with_text = [m for m in messages if isinstance(m.get(TEXT), str)]
         if not with_text:
             return
-        vectors = encoder().encode([m.get(TEXT) for m in with_text])
+        texts = [m.get(TEXT) for m in with_text]
+        if cached:
+            vectors = VectorCache(cache_dir() / FILE_NAME, model_version()).encode(
+                texts, encoder().encode
+            )
+        else:
+            vectors = encoder().encode(texts)
         for message, vector in zip(with_text, vectors, strict=True):
             self.add_features_to_message(
                 sequence=None,
@@ -72,8 +84,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             )
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Featurise every training example that has text (responses have none here)."""
-        self._featurize(training_data.training_examples)
+        """Featurise every training example that has text (responses have none here). Vectors
+        of texts an earlier training already encoded come from the cache (vector_cache.py)."""
+        self._featurize(training_data.training_examples, cached=True)
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:
