@@ -242,8 +242,10 @@ def _meta(results: dict[str, Any]) -> list[str]:
         lines.insert(0, "> **SMOKE RUN (`--quick`): tiny settings, these numbers mean nothing.**\n")
     if meta.get("busy_note"):
         lines.append(f"- **Note:** {meta['busy_note']}")
-    if meta.get("cluster_note"):  # set by hand when the cluster section was run on its own
-        lines.append(f"- **Note:** {meta['cluster_note']}")
+    # Set by hand when a section was re-run on its own and merged into latest.json.
+    for key in ("cluster_note", "training_note"):
+        if meta.get(key):
+            lines.append(f"- **Note:** {meta[key]}")
     return lines
 
 
