@@ -3,7 +3,7 @@
 A film is only shown as a link when content/films.yml (or the hosting organisation's
 configuration) gives one; otherwise the carer is told how to get it. The overviews of the
 topics a film speaks to offer the films with a button (data/answers/, checked against
-content/films.yml by tests/test_responses.py). The films shown are recorded in the
+content/films.yml by tests/test_actions_films.py). The films shown are recorded in the
 ``films_offered`` slot.
 """
 
@@ -29,12 +29,11 @@ def offered_films(tracker: Tracker) -> list[str]:
     return [item for item in value if isinstance(item, str)]
 
 
-def film_message(film: Film, intro: str | None = None) -> dict[str, Any]:
+def film_message(film: Film) -> dict[str, Any]:
     """``utter_message`` arguments for a film; a link button only if the film has a link."""
     texts = film_catalogue().texts
     heading = film.title + (f" ({film.length})" if film.length else "")
-    lines = [intro] if intro else []
-    lines += [heading, film.description]
+    lines = [heading, film.description]
     link = film.link()
     if link:
         lines.append(f"{texts['watch_button']}: {link}")
