@@ -4,8 +4,8 @@ and a staff member at a pseudo-terminal.
 The session's Rasa (``rasa_stack``) writes every test's conversations into one database, so the
 conversations seeded here are copied, by their sender ids, into a throw-away SQLite store that
 holds nothing else. The review then reads that store exactly as it reads a live one. The seeds
-are fallbacks ("did you mean", a give-up), a 👎 vote (after the thanks) on an answer reached by a "did you mean" tap, a
-low-confidence answer, crisis messages and a staff-shell test message.
+are fallbacks ("did you mean", a give-up), a 👎 vote (after the thanks) on an answer reached by
+a "did you mean" tap, a low-confidence answer, crisis messages and a staff-shell test message.
 """
 
 from __future__ import annotations
