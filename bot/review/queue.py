@@ -175,7 +175,7 @@ class _SenderReader:
             if isinstance(metadata, Mapping) and metadata.get("utter_action") == CRISIS_RESPONSE:
                 current.crisis_reply = True
         elif kind == "slot":
-            self._slot(event, current)
+            self._slot(event)
 
     def _user(self, event: dict[str, Any]) -> None:
         text = event.get("text") if isinstance(event.get("text"), str) else ""
@@ -190,14 +190,12 @@ class _SenderReader:
         self._rewound_text = None
         self.turns.append(turn)
 
-    def _slot(self, event: Mapping[str, Any], current: _Turn) -> None:
+    def _slot(self, event: Mapping[str, Any]) -> None:
         name, value = event.get("name"), event.get("value")
         if name == VOTE_SLOT and isinstance(value, Mapping) and value.get("vote") == VOTE_DOWN:
-            # The vote is about the latest topic answer (as action_record_feedback records it).
-            asked = next(
-                (t for t in reversed(self.turns) if (_intent(t.event)[0] or "").startswith("ask_")),
-                None,
-            )
+            # The vote names its topic: it is about the latest message on that topic.
+            topic = value.get("topic")
+            asked = next((t for t in reversed(self.turns) if _intent(t.event)[0] == topic), None)
             if asked is not None and asked.copy:
                 index = self.turns.index(asked)
                 asked = self.turns[index - 2] if index >= 2 else None
