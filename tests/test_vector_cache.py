@@ -46,7 +46,7 @@ def test_a_broken_file_is_ignored_and_replaced(tmp_path: Path) -> None:
     assert len(VectorCache(path, "m1")) == 1
 
 
-def test_the_oldest_entries_go_first_when_full(tmp_path: Path) -> None:
+def test_the_least_recently_used_entries_go_first_when_full(tmp_path: Path) -> None:
     path, encode = tmp_path / "v.npz", CountingEncoder()
     cache = VectorCache(path, "m1", max_entries=2)
     for text in ("a", "bb", "ccc"):
@@ -55,6 +55,11 @@ def test_the_oldest_entries_go_first_when_full(tmp_path: Path) -> None:
     assert len(reloaded) == 2
     reloaded.encode(["bb", "ccc"], encode)
     assert encode.calls == [["a"], ["bb"], ["ccc"]]  # "bb" and "ccc" were kept
+    # "bb" used again in a training that also encodes something new: "ccc" goes, not "bb"
+    reloaded.encode(["bb", "dddd"], encode)
+    assert encode.calls[-1] == ["dddd"]
+    VectorCache(path, "m1", max_entries=2).encode(["bb"], encode)
+    assert encode.calls[-1] == ["dddd"]  # "bb" still cached
 
 
 def test_it_lives_in_rasas_cache_directory(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ import numpy as np
 logger = logging.getLogger(__name__)
 
 FILE_NAME = "carers-sentence-vectors.npz"
-# About 75 MB at 384 float32 dimensions; the oldest entries go first.
+# About 75 MB at 384 float32 dimensions; the least recently used entries go first.
 MAX_ENTRIES = 50_000
 
 
@@ -87,6 +87,9 @@ class VectorCache:
             {k: t for k, t in zip(keys, texts, strict=True) if k not in self._vectors}.items()
         )
         if missing:
+            for k in keys:  # keep what this training used: it goes last, so it is evicted last
+                if k in self._vectors:
+                    self._vectors[k] = self._vectors.pop(k)
             fresh = encode([text for _, text in missing])
             for (k, _), vector in zip(missing, fresh, strict=True):
                 self._vectors[k] = np.asarray(vector, dtype=np.float32)
