@@ -27,7 +27,7 @@ from typing import Any
 
 from bench import BENCHMARKS_MD, REPO_ROOT, RESULTS_DIR
 
-SECTIONS = ("training", "nlu", "crisis", "speed", "cluster")
+SECTIONS = ("training", "nlu", "crisis", "specific", "speed", "cluster")
 LATEST = RESULTS_DIR / "latest.json"
 RECORDS = RESULTS_DIR / "cv_records.json"
 EXPERIMENTS = REPO_ROOT / "bench" / "experiments.json"  # committed: what was tried
@@ -136,6 +136,11 @@ def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     if "crisis" in sections:
         LOGGER.info("== graded risk set (frozen and development parts)")
         results["risk_eval"] = nlu.score_risk_eval(model)
+    if "specific" in sections:
+        from bench.specific import measure_specific
+
+        LOGGER.info("== specific questions (held-out lists), first reply over REST")
+        results["specific"] = measure_specific(model, workdir / "specific")
     if "speed" in sections:
         LOGGER.info("== speed and memory")
         settings = latency.SpeedSettings.quick() if args.quick else latency.SpeedSettings()

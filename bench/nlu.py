@@ -380,14 +380,16 @@ def top_confusions(gold: list[str], predicted: list[str], limit: int = 10) -> li
 
 def score_risk_eval(model: Path) -> dict[str, Any]:
     """The graded-risk evaluation set (tests/data/risk_eval) through the full trained model,
-    frozen test part and development part, scored as tests/test_risk_eval.py scores them."""
+    frozen test part and development parts, scored as tests/test_risk_eval.py scores them."""
     from rasa.core.agent import Agent
 
     quiet_rasa()
     agent = Agent.load(str(model))
     result = {}
-    for part in ("test", "dev"):
-        data = yaml.safe_load((RISK_EVAL / f"{part}.yml").read_text(encoding="utf-8"))
+    # test.yml is frozen; dev*.yml are development parts (dev2.yml written later, by another hand)
+    for path in sorted(RISK_EVAL.glob("*.yml")):
+        part = path.stem
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
         items = [(level, item) for level in ("acute", "concern", "none") for item in data[level]]
         parsed = asyncio.run(_parse_raw(agent, [item["text"] for _, item in items]))
         result[part] = risk_scores(

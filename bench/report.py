@@ -123,6 +123,13 @@ TARGETS: tuple[Target, ...] = (
         lambda v, r: v >= 0.85,
     ),
     Target(
+        "Specific fact in the first reply, frozen list (issue 13)",
+        "≥ 0.90",
+        lambda r: _get(r, "specific", "specific", "share"),
+        lambda v: f"{v:.3f}",
+        lambda v, r: v >= 0.90,
+    ),
+    Target(
         "p95 latency, 50 thinking carers (issue 7)",
         "≤ 100 ms",
         lambda r: (_level(r, 50) or {}).get("p95_ms"),
@@ -409,7 +416,9 @@ def _understanding(results: dict[str, Any]) -> list[str]:
     if risk:
         lines += ["", "### Graded risk set (tests/data/risk_eval/), full trained model", ""]
         rows = []
-        for part, label in (("test", "frozen test part"), ("dev", "development part")):
+        parts = (("test", "frozen test part"), ("dev", "development part"))
+        parts += (("dev2", "second development part (another hand)"),)
+        for part, label in parts:
             scores = risk.get(part)
             if scores:
                 rows.append(
@@ -425,7 +434,25 @@ def _understanding(results: dict[str, Any]) -> list[str]:
             ["Part", "Messages", "Acute recall", "Acute on concern/none", "Concern right topic"],
             rows,
         )
+    lines += _specific(results.get("specific"))
     return lines
+
+
+def _specific(specific: dict[str, Any] | None) -> list[str]:
+    """The held-out lists of specific questions (bench/specific.py)."""
+    if not specific:
+        return []
+    lines = ["", "### Specific questions (tests/data/heldout/), first reply over REST", ""]
+    rows = [
+        [
+            name + (" (frozen)" if scores.get("frozen") else " (development)"),
+            f"{scores['right']}/{scores['questions']}",
+            _f(scores["share"]),
+            f"{scores['gap_honest']}/{scores['gap_questions']}",
+        ]
+        for name, scores in sorted(specific.items())
+    ]
+    return lines + _table(["List", "Specific fact", "Share", "Honest gap answers"], rows)
 
 
 def _speed(results: dict[str, Any]) -> list[str]:

@@ -383,3 +383,28 @@ def test_button_and_selector_scores() -> None:
     }
     selector = selector_scores(records)
     assert (selector["examples"], selector["top1"], selector["delivered"]) == (2, 0.5, 0.5)
+
+
+def test_specific_scoring_reads_text_and_buttons_and_hides_frozen_misses() -> None:
+    from bench.specific import is_right, reply_text, score
+
+    reply = reply_text(
+        [
+            {"text": "Broadmoor asks for at least 5 days’ notice."},
+            {"text": "Which hospital is it?", "buttons": [{"title": "Rampton", "payload": "x"}]},
+        ]
+    )
+    assert "5 days' notice" in reply and "rampton" in reply
+    items = [
+        {"text": "how much notice", "topic": "ask_visiting", "must_mention": ["5 days"]},
+        {"text": "visits at rampton", "topic": "ask_visiting", "must_mention": ["gifts desk"]},
+        {"text": "can I see his notes", "topic": "ask_confidentiality", "unanswerable": True},
+    ]
+    replies = [reply, reply, "i don't have reliable information on that. ask the ward."]
+    assert is_right(items[0], reply) and not is_right(items[1], reply)
+    assert is_right(items[2], replies[2]) and not is_right(items[2], reply)
+    dev = score(items, replies, frozen=False)
+    assert (dev["right"], dev["questions"], dev["gap_honest"]) == (1, 2, 1)
+    assert dev["per_topic"] == {"ask_visiting": "1/2"}
+    assert [m["text"] for m in dev["missed"]] == ["visits at rampton"]
+    assert score(items, replies, frozen=True)["missed"] == []  # never shown: nobody tunes on it
