@@ -30,7 +30,7 @@ LOGGER = logging.getLogger("bench.specific")
 HELDOUT = REPO_ROOT / "tests" / "data" / "heldout"
 FROZEN = "specific.yml"
 # What an honest "gap" answer says (the gap_* answers in data/answers/); lower case.
-GAP_PHRASES = ("i don't have", "i do not have", "i can't tell", "i cannot tell")
+GAP_PHRASES = ("i don't have", "we don't have", "i can't tell", "we can't tell", "we can't say")
 
 
 def load_list(path: Path) -> list[dict[str, Any]]:
