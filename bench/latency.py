@@ -41,7 +41,7 @@ from bench import REPO_ROOT, SEED, import_file
 from bench.memory import RssSampler, tree_cpu_ms
 from bench.metrics import latency_summary, load_script
 from bot.channels.replies import fallback_messages
-from bot.launcher import Stack, child_env, free_port
+from bot.launcher import Stack, child_env
 
 LOGGER = logging.getLogger("bench.latency")
 
@@ -477,16 +477,7 @@ def measure_speed(
     """Start the stack, run every phase, stop everything; return speed and memory figures."""
     token = secrets.token_urlsafe(24)
     workdir.mkdir(parents=True, exist_ok=True)
-    stack = stack_class(
-        model=model,
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=None,
-        log_dir=workdir / "logs",
-        auth_token=token,
-        cors="*",
-        extra_env={"CARERS_TRACKER_DB_URL": f"sqlite:///{workdir / 'conversations.db'}"},
-    )
+    stack = stack_class.on_free_ports(model, workdir, token)
     LOGGER.info("starting the action server and Rasa with %s", model)
     started = time.perf_counter()
     stack.start()

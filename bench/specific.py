@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
 import uuid
 from pathlib import Path
 from typing import Any
@@ -24,7 +23,7 @@ import aiohttp
 import yaml
 
 from bench import REPO_ROOT
-from bot.launcher import Stack, free_port
+from bot.launcher import Stack
 
 LOGGER = logging.getLogger("bench.specific")
 HELDOUT = REPO_ROOT / "tests" / "data" / "heldout"
@@ -102,15 +101,7 @@ def measure_specific(model: Path, workdir: Path, lists: list[Path] | None = None
     """Start the stack once and score every list in ``tests/data/heldout/specific*.yml``."""
     lists = lists or sorted(HELDOUT.glob("specific*.yml"))
     workdir.mkdir(parents=True, exist_ok=True)
-    stack = Stack(
-        model=model,
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=None,
-        log_dir=workdir / "logs",
-        auth_token=secrets.token_urlsafe(24),
-        extra_env={"CARERS_TRACKER_DB_URL": f"sqlite:///{workdir / 'conversations.db'}"},
-    )
+    stack = Stack.on_free_ports(model, workdir)
     stack.start()
     results: dict[str, Any] = {}
     try:

@@ -103,6 +103,21 @@ class Stack:
     endpoints: Path = REPO_ROOT / "endpoints.yml"
     services: dict[str, Service] = field(default_factory=dict)
 
+    @classmethod
+    def on_free_ports(cls, model: Path, workdir: Path, auth_token: str | None = None) -> Stack:
+        """A throw-away stack for tests and benchmarks: free ports, no website, its own SQLite
+        conversations and logs in ``workdir``, so it never meets a running ``make run``."""
+        return cls(
+            model=model,
+            rasa_port=free_port(),
+            actions_port=free_port(),
+            web_port=None,
+            log_dir=workdir / "logs",
+            auth_token=auth_token or secrets.token_urlsafe(24),
+            cors="*",
+            extra_env={"CARERS_TRACKER_DB_URL": f"sqlite:///{workdir / 'conversations.db'}"},
+        )
+
     @property
     def rasa_url(self) -> str:
         """Where carers' messages go (nginx in cluster mode)."""

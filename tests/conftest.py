@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import urllib.error
 import urllib.request
 import uuid
@@ -25,7 +24,7 @@ from typing import Any
 import pytest
 
 from bot.cluster import DEFAULT_LOCK_STORE_URL, DEFAULT_TRACKER_DB_URL
-from bot.launcher import DEFAULT_MODEL, Stack, free_port
+from bot.launcher import DEFAULT_MODEL, Stack
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,18 +42,7 @@ def trained_model() -> Path:
 def rasa_stack(trained_model: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     """Real action server + real Rasa (REST and socketio) on free ports."""
     workdir = tmp_path_factory.mktemp("stack")
-    stack = Stack(
-        model=trained_model,
-        rasa_port=free_port(),
-        actions_port=free_port(),
-        web_port=None,
-        log_dir=workdir / "logs",
-        auth_token=secrets.token_urlsafe(24),
-        cors="*",
-        extra_env={
-            "CARERS_TRACKER_DB_URL": f"sqlite:///{workdir / 'conversations.db'}",
-        },
-    )
+    stack = Stack.on_free_ports(trained_model, workdir)
     stack.start()
     try:
         yield stack
