@@ -250,7 +250,7 @@ def _meta(results: dict[str, Any]) -> list[str]:
     if meta.get("busy_note"):
         lines.append(f"- **Note:** {meta['busy_note']}")
     # Set by hand when a section was re-run on its own and merged into latest.json.
-    for key in ("cluster_note", "training_note"):
+    for key in ("cluster_note", "training_note", "sections_note"):
         if meta.get(key):
             lines.append(f"- **Note:** {meta[key]}")
     return lines
