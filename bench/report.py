@@ -416,9 +416,11 @@ def _understanding(results: dict[str, Any]) -> list[str]:
     if risk:
         lines += ["", "### Graded risk set (tests/data/risk_eval/), full trained model", ""]
         rows = []
-        parts = (("test", "frozen test part"), ("dev", "development part"))
-        parts += (("dev2", "second development part (another hand)"),)
-        for part, label in parts:
+        for part, label in (
+            ("test", "frozen test part"),
+            ("dev", "development part"),
+            ("dev2", "second development part (another hand)"),
+        ):
             scores = risk.get(part)
             if scores:
                 rows.append(

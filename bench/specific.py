@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,14 @@ GAP_PHRASES = ("i don't have", "we don't have", "i can't tell", "we can't tell",
 
 
 def load_list(path: Path) -> list[dict[str, Any]]:
-    """The questions of one list; both the ``questions:`` mapping and a bare list are read."""
+    """The questions of one list (its ``questions:`` entries that have a text)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    items = data["questions"] if isinstance(data, dict) else data
-    return [item for item in items if isinstance(item, dict) and item.get("text")]
+    return [item for item in data["questions"] if isinstance(item, dict) and item.get("text")]
+
+
+def _plain(text: str) -> str:
+    """Lower case with typographic apostrophes made plain, so phrases and replies compare."""
+    return text.lower().replace("’", "'")
 
 
 def reply_text(messages: list[dict[str, Any]]) -> str:
@@ -45,15 +50,14 @@ def reply_text(messages: list[dict[str, Any]]) -> str:
     for message in messages:
         parts.append(str(message.get("text") or ""))
         parts.extend(str(b.get("title") or "") for b in message.get("buttons") or [])
-    return "\n".join(parts).lower().replace("’", "'")
+    return _plain("\n".join(parts))
 
 
 def is_right(item: dict[str, Any], reply: str) -> bool:
     """Any one of the phrases is in the reply; a gap question wants the honest gap line."""
     if item.get("unanswerable"):
         return any(phrase in reply for phrase in GAP_PHRASES)
-    phrases = [str(p).lower().replace("’", "'") for p in item.get("must_mention") or []]
-    return any(phrase in reply for phrase in phrases)
+    return any(_plain(str(p)) in reply for p in item.get("must_mention") or [])
 
 
 async def _ask_all(base_url: str, items: list[dict[str, Any]]) -> list[str]:
@@ -75,16 +79,13 @@ def score(items: list[dict[str, Any]], replies: list[str], frozen: bool) -> dict
     answerable = [(i, r) for i, r in zip(items, replies, strict=True) if not i.get("unanswerable")]
     gaps = [(i, r) for i, r in zip(items, replies, strict=True) if i.get("unanswerable")]
     right = [is_right(i, r) for i, r in answerable]
-    per_topic: dict[str, list[int]] = {}
-    for (item, _), ok in zip(answerable, right, strict=True):
-        per_topic.setdefault(item.get("topic", "?"), [0, 0])
-        per_topic[item.get("topic", "?")][0] += int(ok)
-        per_topic[item.get("topic", "?")][1] += 1
+    asked = Counter(i.get("topic", "?") for i, _ in answerable)
+    hits = Counter(i.get("topic", "?") for (i, _), ok in zip(answerable, right, strict=True) if ok)
     return {
         "questions": len(answerable),
         "right": sum(right),
         "share": round(sum(right) / len(answerable), 4) if answerable else None,
-        "per_topic": {t: f"{a}/{n}" for t, (a, n) in sorted(per_topic.items())},
+        "per_topic": {t: f"{hits[t]}/{n}" for t, n in sorted(asked.items())},
         "gap_questions": len(gaps),
         "gap_honest": sum(is_right(i, r) for i, r in gaps),
         "missed": []
